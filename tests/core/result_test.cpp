@@ -1,0 +1,50 @@
+#include <qwire/core/byte_buffer.hpp>
+#include <qwire/core/error.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace qwire;
+
+TEST_CASE("result holds a value or an error") {
+    result<int> ok = 42;
+    REQUIRE(ok);
+    CHECK(*ok == 42);
+    CHECK(!ok.error());
+
+    result<int> bad = errc::eof;
+    REQUIRE(!bad);
+    CHECK(bad.error() == errc::eof);
+    CHECK_THROWS_AS(bad.value(), std::system_error);
+
+    result<void> v;
+    CHECK(v);
+    result<void> e = std::make_error_code(std::errc::timed_out);
+    CHECK(e.error() == std::errc::timed_out);
+}
+
+TEST_CASE("errno codes compare equal to the standard conditions") {
+    CHECK(errno_code(-ECANCELED) == std::errc::operation_canceled);
+    CHECK(errno_code(ECONNREFUSED) == std::errc::connection_refused);
+    CHECK(make_error_code(errc::eof).message().find("closed") != std::string::npos);
+}
+
+TEST_CASE("byte_buffer reuses its storage") {
+    byte_buffer b;
+    for (int round = 0; round < 100; ++round) {
+        auto space = b.prepare(1000);
+        REQUIRE(space.size() >= 1000);
+        std::memset(space.data(), round, 1000);
+        b.commit(1000);
+        CHECK(b.size() == 1000);
+        CHECK(b.data()[999] == std::byte(round));
+        b.consume(1000);
+        CHECK(b.empty());
+    }
+    CHECK(b.capacity() < 4096);  // drained buffers rewind instead of growing
+    b.append("abc", 3);
+    b.consume(1);
+    b.append("de", 2);
+    CHECK(std::string(reinterpret_cast<const char*>(b.data().data()), b.size()) == "bcde");
+}

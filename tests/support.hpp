@@ -1,0 +1,46 @@
+// Helpers shared by the tests.
+#pragma once
+
+#include <qwire/core/reactor.hpp>
+#include <qwire/core/timer.hpp>
+#include <qwire/io/byte_stream.hpp>
+
+#include <string>
+#include <vector>
+
+namespace qwire::test {
+
+inline std::span<const std::byte> bytes(const std::string& s) { return as_bytes(std::string_view(s)); }
+
+inline std::string text(std::span<const std::byte> b) {
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+// Completes on the reactor's next trip through the kernel: every SQE
+// prepared before it has been submitted by then. Used to order a cancel after
+// the operation it cancels, without timing.
+inline auto next_turn() { return sleep_until(clock::time_point{}); }
+
+// Both ways of setting up a ring, so every test can run on both.
+inline reactor::options mode_options(reactor::setup m) {
+    reactor::options o;
+    o.mode = m;
+    return o;
+}
+
+inline std::string cert(const char* name) { return std::string(QWIRE_TEST_CERTS) + "/" + name; }
+
+// Deterministic bytes for transfer checks.
+inline std::vector<std::byte> pattern(std::size_t n, unsigned seed = 1) {
+    std::vector<std::byte> v(n);
+    std::uint32_t x = seed * 2654435761u + 1;
+    for (auto& b : v) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        b = static_cast<std::byte>(x);
+    }
+    return v;
+}
+
+}  // namespace qwire::test
