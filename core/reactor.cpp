@@ -238,13 +238,17 @@ std::size_t reactor::turn(bool may_block) {
     // work_guard promising a post() from outside.
     const bool block = may_block && ready_.empty() && !failure_ && !stop_requested_.load(std::memory_order_acquire) &&
                        (in_flight_ > 0 || guards_.load(std::memory_order_acquire) > 0);
-    int rc;
+    // Enter the kernel only when it has something to do: submissions, a wait,
+    // or (DEFER_TASKRUN) completions that run only when we ask for them. A
+    // plain ring gets its completions posted without us, so a busy-polling
+    // caller with nothing to submit just peeks at the CQ.
+    int rc = 0;
     if (block)
         rc = io_uring_submit_and_wait(&ring_, 1);
-    else if (io_uring_sq_ready(&ring_) > 0 || defer_taskrun_ || io_uring_cq_ready(&ring_) == 0)
+    else if (defer_taskrun_)
         rc = io_uring_submit_and_get_events(&ring_);
-    else
-        rc = 0;
+    else if (io_uring_sq_ready(&ring_) > 0)
+        rc = io_uring_submit(&ring_);
     if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EBUSY && rc != -EAGAIN) {
         turning_ = false;
         throw std::system_error(errno_code(rc), "io_uring_enter");

@@ -1,0 +1,232 @@
+// qwire_echo: an echo server and client over TCP, Unix sockets and TLS.
+//
+//   qwire_echo                         the demo: server and client in one
+//                                      process over all three transports,
+//                                      printing round-trip latency and
+//                                      throughput
+//   qwire_echo server tcp|unix|tls ADDRESS
+//   qwire_echo client tcp|unix|tls ADDRESS [COUNT]
+//
+// ADDRESS is host:port for tcp and tls, a path (or @name) for unix. TLS uses
+// the test certificates from tests/certs (for localhost / 127.0.0.1).
+#include <qwire/core/reactor.hpp>
+#include <qwire/core/scope.hpp>
+#include <qwire/core/when_all.hpp>
+#include <qwire/io/tcp.hpp>
+#include <qwire/io/tls.hpp>
+#include <qwire/io/unix_socket.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <variant>
+#include <vector>
+
+using namespace qwire;
+
+namespace {
+
+enum class transport { tcp, unix_socket, tls };
+
+struct address {
+    std::string host;
+    std::uint16_t port = 0;
+};
+
+address parse_host_port(const std::string& s) {
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos) throw std::invalid_argument("expected host:port, got " + s);
+    return {s.substr(0, colon), static_cast<std::uint16_t>(std::stoi(s.substr(colon + 1)))};
+}
+
+const tls_context& server_tls() {
+    static const tls_context ctx =
+        tls_context::server(QWIRE_DEMO_CERTS "/server.pem", QWIRE_DEMO_CERTS "/server.key").value();
+    return ctx;
+}
+
+const tls_context& client_tls() {
+    static const tls_context ctx = [] {
+        auto c = tls_context::client().value();
+        c.load_ca_file(QWIRE_DEMO_CERTS "/ca.pem").value();
+        return c;
+    }();
+    return ctx;
+}
+
+template <byte_stream S>
+task<void> echo(S s) {
+    std::vector<std::byte> buf(64 * 1024);
+    for (;;) {
+        auto n = co_await s.read_some(buf);
+        if (!n || !co_await s.write_all(std::span<const std::byte>(buf.data(), *n))) co_return;
+    }
+}
+
+task<void> serve(acceptor& a, transport t, std::size_t max_connections) {
+    scope s;
+    for (std::size_t i = 0; i < max_connections; ++i) {
+        auto c = co_await a.accept();
+        if (!c) {
+            std::fprintf(stderr, "accept: %s\n", c.error().message().c_str());
+            break;
+        }
+        if (t == transport::tls) {
+            s.spawn([](socket_stream raw) -> task<void> {
+                auto tls = co_await tls_stream<socket_stream>::accept(std::move(raw), server_tls());
+                if (tls) co_await echo(std::move(*tls));
+            }(std::move(*c)));
+        } else {
+            s.spawn(echo(std::move(*c)));
+        }
+    }
+    co_await s.join();
+}
+
+using any_stream = std::variant<socket_stream, tls_stream<socket_stream>>;
+
+task<result<any_stream>> open(transport t, const std::string& where) {
+    if (t == transport::unix_socket) {
+        auto s = co_await unix_connect(where);
+        if (!s) co_return s.error();
+        co_return any_stream(std::move(*s));
+    }
+    const auto a = parse_host_port(where);
+    auto s = co_await tcp_connect(a.host, a.port, {after(std::chrono::seconds(5))});
+    if (!s) co_return s.error();
+    if (t == transport::tcp) co_return any_stream(std::move(*s));
+    auto tls = co_await tls_stream<socket_stream>::connect(std::move(*s), client_tls(), a.host);
+    if (!tls) co_return tls.error();
+    co_return any_stream(std::move(*tls));
+}
+
+struct report {
+    std::vector<double> rtt_us;
+    double mib_per_s = 0;
+};
+
+template <byte_stream S>
+task<result<report>> measure(S& s, std::size_t round_trips) {
+    report rep;
+    std::vector<std::byte> msg(64, std::byte{'q'}), back(64);
+    rep.rtt_us.reserve(round_trips);
+    for (std::size_t i = 0; i < round_trips; ++i) {
+        const auto t0 = clock::now();
+        if (auto w = co_await s.write_all(msg); !w) co_return w.error();
+        if (auto r = co_await read_exact(s, std::span(back)); !r) co_return r.error();
+        rep.rtt_us.push_back(std::chrono::duration<double, std::micro>(clock::now() - t0).count());
+    }
+    // Throughput: 64 MiB in 1 MiB writes, echoed back while we write.
+    constexpr std::size_t chunk = 1 << 20, total = 64 << 20;
+    std::vector<std::byte> big(chunk, std::byte{'x'});
+    std::vector<std::byte> sink(chunk);
+    const auto t0 = clock::now();
+    auto writer = [&]() -> task<result<void>> {
+        for (std::size_t sent = 0; sent < total; sent += chunk)
+            if (auto w = co_await s.write_all(big); !w) co_return w;
+        co_return result<void>{};
+    };
+    auto reader = [&]() -> task<result<void>> {
+        for (std::size_t got = 0; got < total;) {
+            auto n = co_await s.read_some(sink);
+            if (!n) co_return n.error();
+            got += *n;
+        }
+        co_return result<void>{};
+    };
+    auto [w, r] = co_await when_all(writer(), reader());
+    if (!w) co_return w.error();
+    if (!r) co_return r.error();
+    // Echo doubles the bytes on the wire; count what the client sent.
+    rep.mib_per_s = double(total) / (1 << 20) / std::chrono::duration<double>(clock::now() - t0).count();
+    co_return rep;
+}
+
+void print(const char* name, report& r) {
+    std::sort(r.rtt_us.begin(), r.rtt_us.end());
+    auto pct = [&](double p) { return r.rtt_us[static_cast<std::size_t>(p * double(r.rtt_us.size() - 1))]; };
+    std::printf("%-6s  round trip (64 B): p50 %7.1f us  p99 %7.1f us   echo throughput (1 MiB writes): %8.0f MiB/s\n",
+                name, pct(0.5), pct(0.99), r.mib_per_s);
+}
+
+task<int> client(transport t, std::string where, std::size_t count) {
+    auto s = co_await open(t, where);
+    if (!s) {
+        std::fprintf(stderr, "connect %s: %s\n", where.c_str(), s.error().message().c_str());
+        co_return 1;
+    }
+    auto rep = co_await std::visit([&](auto& st) { return measure(st, count); }, *s);
+    if (!rep) {
+        std::fprintf(stderr, "echo: %s\n", rep.error().message().c_str());
+        co_return 1;
+    }
+    print(t == transport::tcp ? "tcp" : t == transport::tls ? "tls" : "unix", *rep);
+    if (auto* tls = std::get_if<tls_stream<socket_stream>>(&*s))
+        std::printf("        %s %s (both ends encrypt and decrypt on this one thread)\n",
+                    std::string(tls->version()).c_str(), std::string(tls->cipher()).c_str());
+    co_return 0;
+}
+
+result<acceptor> listen(transport t, const std::string& where) {
+    if (t == transport::unix_socket) return unix_listen(where);
+    const auto a = parse_host_port(where);
+    return tcp_listen(a.host, a.port);
+}
+
+int demo() {
+    reactor r;
+    std::printf("qwire echo demo: server and client on one reactor, one thread (ring: %s)\n",
+                r.defer_taskrun() ? "SINGLE_ISSUER|DEFER_TASKRUN" : "plain");
+    const std::string unix_name = "@qwire-echo-demo-" + std::to_string(::getpid());
+    int rc = 0;
+    for (auto [t, where] : {std::pair{transport::tcp, std::string("127.0.0.1:0")},
+                            std::pair{transport::unix_socket, unix_name},
+                            std::pair{transport::tls, std::string("127.0.0.1:0")}}) {
+        auto a = listen(t, where).value();
+        std::string target = where;
+        if (t != transport::unix_socket) target = "localhost:" + std::to_string(a.local_endpoint().port());
+        auto [_, c] = r.block_on(when_all(serve(a, t, 1), client(t, target, 20000)));
+        rc |= c;
+    }
+    return rc;
+}
+
+transport parse_transport(const std::string& s) {
+    if (s == "tcp") return transport::tcp;
+    if (s == "unix") return transport::unix_socket;
+    if (s == "tls") return transport::tls;
+    throw std::invalid_argument("transport must be tcp, unix or tls, not " + s);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        if (argc == 1) return demo();
+        const std::string mode = argv[1];
+        if (argc < 4 || (mode != "server" && mode != "client")) {
+            std::fprintf(stderr, "usage: %s [server|client tcp|unix|tls ADDRESS [COUNT]]\n", argv[0]);
+            return 2;
+        }
+        const transport t = parse_transport(argv[2]);
+        reactor r;
+        if (mode == "server") {
+            auto a = listen(t, argv[3]);
+            if (!a) {
+                std::fprintf(stderr, "listen %s: %s\n", argv[3], a.error().message().c_str());
+                return 1;
+            }
+            std::printf("echo server on %s\n", a->local_endpoint().to_string().c_str());
+            r.block_on(serve(*a, t, SIZE_MAX));
+            return 0;
+        }
+        const std::size_t count = argc > 4 ? std::stoul(argv[4]) : 10000;
+        return r.block_on(client(t, argv[3], count));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages qwire builds and tests with. Does nothing (and
+# asks no package server) when they are all installed already.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config python3 openssl
+  liburing-dev libboost1.81-dev libwolfssl-dev libsimdjson-dev libbenchmark-dev catch2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
