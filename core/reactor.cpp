@@ -34,10 +34,9 @@ reactor::reactor() : reactor(options{}) {}
 
 reactor::reactor(const options& o) : owner_(std::this_thread::get_id()) {
     int rc = -EINVAL;
-    constexpr unsigned fast = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
     if (o.mode != setup::plain && !o.sqpoll) {
-        rc = init_ring(&ring_, o, fast);
-        defer_taskrun_ = rc == 0;
+        rc = init_ring(&ring_, o, o.fast_setup_flags);
+        defer_taskrun_ = rc == 0 && (o.fast_setup_flags & IORING_SETUP_DEFER_TASKRUN);
         if (rc < 0 && o.mode == setup::defer_taskrun)
             throw std::system_error(errno_code(rc), "io_uring_queue_init (SINGLE_ISSUER|DEFER_TASKRUN)");
     }

@@ -76,6 +76,9 @@ public:
         setup mode = setup::automatic;
         bool sqpoll = false;  // off by default: it does not pay off on few cores
         unsigned sqpoll_idle_ms = 1000;
+        // The flags automatic/defer_taskrun ask for. Tests set a bit the kernel
+        // rejects to exercise the fallback.
+        unsigned fast_setup_flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
     };
 
     reactor();

@@ -4,5 +4,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/tools/setup-deps.sh"
-"$root/tools/build.sh" "$root/build" -DQWIRE_BUILD_TESTS=OFF
-"$root/build/examples/qwire_echo"
+"$root/tools/build.sh" "$root/build/demo" -DQWIRE_BUILD_TESTS=OFF -DQWIRE_BUILD_PERF=OFF
+"$root/build/demo/examples/qwire_echo"

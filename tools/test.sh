@@ -9,11 +9,11 @@ jobs="$(nproc)"
 "$root/tools/setup-deps.sh"
 
 echo "== optimised build (-Werror)"
-"$root/tools/build.sh" "$root/build" -DQWIRE_WERROR=ON
-ctest --test-dir "$root/build" -j "$jobs" --output-on-failure
+"$root/tools/build.sh" "$root/build/test" -DQWIRE_WERROR=ON
+ctest --test-dir "$root/build/test" -j "$jobs" --output-on-failure
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (-O0)"
-"$root/tools/build.sh" "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DQWIRE_SANITIZE=ON -DQWIRE_WERROR=ON \
+"$root/tools/build.sh" "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug -DQWIRE_SANITIZE=ON -DQWIRE_WERROR=ON \
   -DQWIRE_BUILD_PERF=OFF -DQWIRE_BUILD_EXAMPLES=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir "$root/build-asan" -j "$jobs" --output-on-failure -E "^install:"
+  ctest --test-dir "$root/build/asan" -j "$jobs" --output-on-failure -E "^install:"

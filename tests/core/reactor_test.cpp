@@ -30,6 +30,18 @@ TEST_CASE("reactor: both ring setups work") {
     }
 }
 
+TEST_CASE("reactor: automatic setup falls back to a plain ring when the kernel refuses the fast flags") {
+    reactor::options o;
+    o.fast_setup_flags |= 1u << 31;  // no kernel knows this flag: io_uring_setup fails with EINVAL
+    reactor r(o);
+    CHECK_FALSE(r.defer_taskrun());
+    auto t = []() -> task<result<void>> { co_return co_await sleep_for(1ms); };
+    CHECK(r.block_on(t()));
+
+    o.mode = reactor::setup::defer_taskrun;  // asked for explicitly: a loud failure instead
+    CHECK_THROWS_AS(reactor(o), std::system_error);
+}
+
 TEST_CASE("reactor: run returns when there is no work") {
     reactor r;
     r.run();
