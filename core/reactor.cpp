@@ -118,6 +118,18 @@ void reactor::cancel(const void* user_data) {
     wake_host();
 }
 
+void reactor::close_fd(int fd) noexcept {
+    if (on_owner_thread() && !shutting_down_ && in_flight_ > 0) {
+        io_uring_sqe* sqe = get_sqe();
+        io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+        io_uring_sqe_set_data64(sqe, 0);
+        // Submit now: once closed, the number may be reused by a new socket
+        // whose requests this cancel must not hit.
+        io_uring_submit(&ring_);
+    }
+    ::close(fd);
+}
+
 void reactor::post(unique_function<void()> fn) {
     {
         std::lock_guard lock(post_mutex_);

@@ -157,6 +157,9 @@ public:
     void op_finished() noexcept { --in_flight_; }
     // Asks the kernel to cancel the operation whose user_data is c.
     void cancel(const void* user_data);
+    // Closes fd, first cancelling every request the ring holds on it (closing
+    // alone would leave them pending).
+    void close_fd(int fd) noexcept;
     bool shutting_down() const noexcept { return shutting_down_; }
     bool on_owner_thread() const noexcept { return std::this_thread::get_id() == owner_; }
 

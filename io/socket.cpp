@@ -60,13 +60,10 @@ result<acceptor> acceptor::listen(const endpoint& ep, int backlog, reactor& r) {
 
 void acceptor::close() noexcept {
     if (fd_ < 0) return;
-    if (r_ && r_->on_owner_thread() && !r_->shutting_down() && r_->in_flight() > 0) {
-        io_uring_sqe* sqe = r_->get_sqe();
-        io_uring_prep_cancel_fd(sqe, fd_, IORING_ASYNC_CANCEL_ALL);
-        io_uring_sqe_set_data64(sqe, 0);
-        io_uring_submit(r_->ring());
-    }
-    ::close(std::exchange(fd_, -1));
+    if (r_)
+        r_->close_fd(std::exchange(fd_, -1));
+    else
+        ::close(std::exchange(fd_, -1));
 }
 
 result<socket_stream> acceptor::accept_op::await_resume() noexcept {

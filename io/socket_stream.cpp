@@ -26,17 +26,10 @@ socket_stream::~socket_stream() { close(); }
 void socket_stream::close() noexcept {
     if (ms_) std::exchange(ms_, nullptr)->orphan();
     if (fd_ < 0) return;
-    // Closing the descriptor does not stop requests the ring already holds
-    // on it; cancel them so their awaiters resume.
-    if (r_ && r_->on_owner_thread() && !r_->shutting_down() && r_->in_flight() > 0) {
-        io_uring_sqe* sqe = r_->get_sqe();
-        io_uring_prep_cancel_fd(sqe, fd_, IORING_ASYNC_CANCEL_ALL);
-        io_uring_sqe_set_data64(sqe, 0);
-        // Submit now: once closed, the number may be reused by a new socket
-        // whose requests this cancel must not hit.
-        io_uring_submit(r_->ring());
-    }
-    ::close(std::exchange(fd_, -1));
+    if (r_)
+        r_->close_fd(std::exchange(fd_, -1));
+    else
+        ::close(std::exchange(fd_, -1));
 }
 
 result<void> socket_stream::set_nodelay(bool on) {

@@ -41,4 +41,18 @@ task<std::vector<std::byte>> round_trip(S& s, std::span<const std::byte> payload
     co_return back;
 }
 
+// Reads in chunks of `chunk` bytes until the stream ends or fails; returns
+// what arrived and the error that ended it.
+template <byte_stream S>
+task<std::pair<std::vector<std::byte>, std::error_code>> read_to_end(S& s, std::size_t chunk = 4096,
+                                                                     std::size_t limit = SIZE_MAX) {
+    std::vector<std::byte> got, buf(chunk);
+    while (got.size() < limit) {
+        auto n = co_await s.read_some(buf);
+        if (!n) co_return std::pair{std::move(got), n.error()};
+        got.insert(got.end(), buf.begin(), buf.begin() + static_cast<long>(*n));
+    }
+    co_return std::pair{std::move(got), std::error_code{}};
+}
+
 }  // namespace qwire::test

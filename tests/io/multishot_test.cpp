@@ -34,15 +34,9 @@ TEST_CASE("multishot: a stream larger than the buffer ring arrives intact") {
         REQUIRE(p.b.enable_multishot_receive(4, 4096));
         const auto payload = test::pattern(4 << 20);
         auto writer = [&]() -> task<result<void>> { co_return co_await p.a.write_all(payload); };
+        // Odd read size: reads straddle the provided buffers.
         auto reader = [&]() -> task<std::vector<std::byte>> {
-            std::vector<std::byte> got;
-            std::vector<std::byte> buf(3000);  // odd size: reads straddle buffers
-            while (got.size() < payload.size()) {
-                auto n = co_await p.b.read_some(buf);
-                if (!n) break;
-                got.insert(got.end(), buf.begin(), buf.begin() + static_cast<long>(*n));
-            }
-            co_return got;
+            co_return (co_await test::read_to_end(p.b, 3000, payload.size())).first;
         };
         auto [w, got] = r.block_on(when_all(writer(), reader()));
         CHECK(w);
@@ -76,12 +70,8 @@ TEST_CASE("multishot: eof, cancel and deadline") {
     auto ends = r.block_on([&]() -> task<std::pair<std::string, std::error_code>> {
         (void)co_await p.a.write_all(test::bytes("last words"));
         p.a.close();
-        std::string got;
-        for (;;) {
-            auto n = co_await p.b.read_some(buf);
-            if (!n) co_return std::pair{got, n.error()};
-            got += test::text(std::span(buf).first(*n));
-        }
+        auto [got, ec] = co_await test::read_to_end(p.b);
+        co_return std::pair{test::text(got), ec};
     }());
     CHECK(ends.first == "last words");
     CHECK(ends.second == errc::eof);

@@ -30,15 +30,7 @@ TEST_CASE("pipe: a writer waits while the buffer is full") {
         a.shutdown_write();
         co_return rc;
     };
-    auto reader = [&]() -> task<std::vector<std::byte>> {
-        std::vector<std::byte> got, buf(777);
-        for (;;) {
-            auto n = co_await b.read_some(buf);
-            if (!n) break;
-            got.insert(got.end(), buf.begin(), buf.begin() + static_cast<long>(*n));
-        }
-        co_return got;
-    };
+    auto reader = [&]() -> task<std::vector<std::byte>> { co_return (co_await test::read_to_end(b, 777)).first; };
     auto [w, got] = r.block_on(when_all(writer(), reader()));
     CHECK(w);
     CHECK(got == payload);

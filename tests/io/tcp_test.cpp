@@ -109,13 +109,8 @@ TEST_CASE("tcp: a peer closing mid-read gives a clean eof") {
     };
     auto client = [](std::uint16_t port) -> task<std::pair<std::string, std::error_code>> {
         auto s = (co_await tcp_connect("127.0.0.1", port)).value();
-        std::vector<std::byte> buf(100);
-        std::string got;
-        for (;;) {
-            auto n = co_await s.read_some(buf);
-            if (!n) co_return std::pair{got, n.error()};
-            got += test::text(std::span(buf).first(*n));
-        }
+        auto [got, ec] = co_await test::read_to_end(s, 100);
+        co_return std::pair{test::text(got), ec};
     };
     auto [_, res] = r.block_on(when_all(server(), client(port)));
     CHECK(res.first == "partial");

@@ -51,15 +51,21 @@ task<client_result> tls_client(std::uint16_t port, const tls_context& ctx, std::
     co_return client_result{{}, test::text(back), std::string(t->version())};
 }
 
+// One TLS echo server and one client over loopback TCP; what each side saw.
+std::pair<std::pair<std::error_code, std::string>, client_result> tls_pair(const tls_context& cctx, std::string host,
+                                                                           std::vector<std::byte> payload) {
+    reactor r;
+    const auto sctx = server_ctx();
+    auto a = tcp_listen("127.0.0.1", 0).value();
+    const auto port = a.local_endpoint().port();
+    auto [srv, cli] = r.block_on(when_all(tls_echo_server(a, sctx), tls_client(port, cctx, std::move(host), std::move(payload))));
+    return {srv, cli};
+}
+
 }  // namespace
 
 TEST_CASE("tls: echo over TCP with verification, TLS 1.3 and SNI") {
-    reactor r;
-    auto sctx = server_ctx();
-    auto cctx = client_ctx();
-    auto a = tcp_listen("127.0.0.1", 0).value();
-    const auto port = a.local_endpoint().port();
-    auto [srv, cli] = r.block_on(when_all(tls_echo_server(a, sctx), tls_client(port, cctx, "localhost", test::pattern(100))));
+    auto [srv, cli] = tls_pair(client_ctx(), "localhost", test::pattern(100));
     REQUIRE(!cli.ec);
     CHECK(cli.echoed == test::text(test::pattern(100)));
     CHECK(cli.version == "TLSv1.3");
@@ -68,15 +74,14 @@ TEST_CASE("tls: echo over TCP with verification, TLS 1.3 and SNI") {
 }
 
 TEST_CASE("tls: a large transfer, and a scatter-gather write") {
+    const auto big = test::pattern(3 << 20);
+    auto [srv, cli] = tls_pair(client_ctx(), "localhost", big);
+    REQUIRE(!cli.ec);
+    CHECK(cli.echoed == test::text(big));
+
     reactor r;
     auto sctx = server_ctx();
     auto cctx = client_ctx();
-    auto a = tcp_listen("127.0.0.1", 0).value();
-    const auto port = a.local_endpoint().port();
-    const auto big = test::pattern(3 << 20);
-    auto [srv, cli] = r.block_on(when_all(tls_echo_server(a, sctx), tls_client(port, cctx, "localhost", big)));
-    REQUIRE(!cli.ec);
-    CHECK(cli.echoed == test::text(big));
 
     auto a2 = tcp_listen("127.0.0.1", 0).value();
     const auto port2 = a2.local_endpoint().port();
@@ -95,23 +100,13 @@ TEST_CASE("tls: a large transfer, and a scatter-gather write") {
 }
 
 TEST_CASE("tls: verifying against the IP address in the certificate") {
-    reactor r;
-    auto sctx = server_ctx();
-    auto cctx = client_ctx();
-    auto a = tcp_listen("127.0.0.1", 0).value();
-    const auto port = a.local_endpoint().port();
-    auto [srv, cli] = r.block_on(when_all(tls_echo_server(a, sctx), tls_client(port, cctx, "127.0.0.1", test::pattern(10))));
+    auto [srv, cli] = tls_pair(client_ctx(), "127.0.0.1", test::pattern(10));
     CHECK(!cli.ec);
     CHECK(srv.second.empty());  // no SNI for IP literals
 }
 
 TEST_CASE("tls: an untrusted CA is a clear error") {
-    reactor r;
-    auto sctx = server_ctx();
-    auto cctx = client_ctx("other-ca.pem");
-    auto a = tcp_listen("127.0.0.1", 0).value();
-    const auto port = a.local_endpoint().port();
-    auto [srv, cli] = r.block_on(when_all(tls_echo_server(a, sctx), tls_client(port, cctx, "localhost", test::pattern(10))));
+    auto [srv, cli] = tls_pair(client_ctx("other-ca.pem"), "localhost", test::pattern(10));
     CHECK(cli.ec == tls_errc::certificate_untrusted);
     CHECK(cli.ec.category() == tls_category());
     CHECK(!cli.ec.message().empty());
@@ -119,13 +114,7 @@ TEST_CASE("tls: an untrusted CA is a clear error") {
 }
 
 TEST_CASE("tls: a host name the certificate does not cover is a clear error") {
-    reactor r;
-    auto sctx = server_ctx();
-    auto cctx = client_ctx();
-    auto a = tcp_listen("127.0.0.1", 0).value();
-    const auto port = a.local_endpoint().port();
-    auto [srv, cli] =
-        r.block_on(when_all(tls_echo_server(a, sctx), tls_client(port, cctx, "questdb.example", test::pattern(10))));
+    auto [srv, cli] = tls_pair(client_ctx(), "questdb.example", test::pattern(10));
     CHECK(cli.ec == tls_errc::hostname_mismatch);
 }
 
