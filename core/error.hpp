@@ -23,6 +23,13 @@ enum class errc {
 
 const std::error_category& core_category() noexcept;
 
+}  // namespace qwire
+
+template <>
+struct std::is_error_code_enum<qwire::errc> : std::true_type {};
+
+namespace qwire {
+
 inline std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), core_category()};
 }
@@ -44,10 +51,13 @@ public:
         requires std::is_constructible_v<T, U&&> &&
                  (!std::is_same_v<std::remove_cvref_t<U>, result>) &&
                  (!std::is_same_v<std::remove_cvref_t<U>, std::error_code>) &&
-                 (!std::is_same_v<std::remove_cvref_t<U>, errc>)
+                 (!std::is_error_code_enum_v<std::remove_cvref_t<U>>)
     result(U&& v) : v_(std::in_place_index<0>, std::forward<U>(v)) {}
     result(std::error_code ec) noexcept : v_(std::in_place_index<1>, ec) {}
-    result(errc e) noexcept : v_(std::in_place_index<1>, make_error_code(e)) {}
+    // Any layer's error enum (qwire::errc, kdb::errc, ...).
+    template <class E>
+        requires std::is_error_code_enum_v<E>
+    result(E e) noexcept : v_(std::in_place_index<1>, make_error_code(e)) {}
 
     bool has_value() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return has_value(); }
@@ -58,11 +68,12 @@ public:
 
     T& value() & { check(); return std::get<0>(v_); }
     const T& value() const& { check(); return std::get<0>(v_); }
-    T&& value() && { check(); return std::get<0>(std::move(v_)); }
+    // By value: `for (auto x : f().value())` must not dangle.
+    T value() && { check(); return std::get<0>(std::move(v_)); }
 
     T& operator*() & noexcept { return *std::get_if<0>(&v_); }
     const T& operator*() const& noexcept { return *std::get_if<0>(&v_); }
-    T&& operator*() && noexcept { return std::move(*std::get_if<0>(&v_)); }
+    T operator*() && noexcept { return std::move(*std::get_if<0>(&v_)); }
     T* operator->() noexcept { return std::get_if<0>(&v_); }
     const T* operator->() const noexcept { return std::get_if<0>(&v_); }
 
@@ -79,7 +90,9 @@ public:
     using value_type = void;
     result() noexcept = default;
     result(std::error_code ec) noexcept : ec_(ec) {}
-    result(errc e) noexcept : ec_(make_error_code(e)) {}
+    template <class E>
+        requires std::is_error_code_enum_v<E>
+    result(E e) noexcept : ec_(make_error_code(e)) {}
 
     bool has_value() const noexcept { return !ec_; }
     explicit operator bool() const noexcept { return has_value(); }
@@ -94,5 +107,3 @@ private:
 
 }  // namespace qwire
 
-template <>
-struct std::is_error_code_enum<qwire::errc> : std::true_type {};

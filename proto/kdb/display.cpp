@@ -1,0 +1,374 @@
+// to_string: values as the q console prints them.
+#include <qwire/proto/kdb/k.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace qwire::kdb {
+namespace {
+
+std::string two(int v) {
+    char b[16];
+    std::snprintf(b, sizeof b, "%02d", v);
+    return b;
+}
+
+// Floats print with 7 significant digits (q's default \P 7).
+std::string real_text(double v) {
+    if (std::isnan(v)) return "0n";
+    if (std::isinf(v)) return v > 0 ? "0w" : "-0w";
+    char b[32];
+    std::snprintf(b, sizeof b, "%.7g", v);
+    std::string s = b;
+    if (s.find('e') != std::string::npos) {
+        // q writes exponents as e+10 / e-05 the same way; keep printf's.
+        return s;
+    }
+    return s;
+}
+
+bool looks_integral(const std::string& s) { return s.find_first_of(".en") == std::string::npos && s != "0w" && s != "-0w"; }
+
+std::string date_text(std::int32_t d) {
+    using namespace std::chrono;
+    const year_month_day ymd{from_kdb_date(d)};
+    return std::to_string(static_cast<int>(ymd.year())) + "." + two(static_cast<int>(static_cast<unsigned>(ymd.month()))) +
+           "." + two(static_cast<int>(static_cast<unsigned>(ymd.day())));
+}
+
+std::string clock_text(std::int64_t ns, int fraction_digits) {
+    // hh:mm:ss.fffffffff of a non-negative duration within a day.
+    const std::int64_t s = ns / 1'000'000'000, frac = ns % 1'000'000'000;
+    std::string out = two(static_cast<int>(s / 3600)) + ":" + two(static_cast<int>(s / 60 % 60)) + ":" + two(static_cast<int>(s % 60));
+    if (fraction_digits > 0) {
+        char b[16];
+        std::snprintf(b, sizeof b, "%09lld", static_cast<long long>(frac));
+        out += "." + std::string(b, static_cast<std::size_t>(fraction_digits));
+    }
+    return out;
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// One item of a simple vector (or an atom) without its type suffix.
+std::string item_text(type_t vt, const void* p) {
+    auto i16 = [&] { std::int16_t v; std::memcpy(&v, p, 2); return v; };
+    auto i32 = [&] { std::int32_t v; std::memcpy(&v, p, 4); return v; };
+    auto i64 = [&] { std::int64_t v; std::memcpy(&v, p, 8); return v; };
+    switch (vt) {
+        case qtype::boolean: return *static_cast<const std::uint8_t*>(p) ? "1" : "0";
+        case qtype::guid: {
+            const auto* g = static_cast<const std::uint8_t*>(p);
+            char b[40];
+            std::snprintf(b, sizeof b, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", g[0], g[1],
+                          g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
+            return b;
+        }
+        case qtype::byte: {
+            char b[4];
+            std::snprintf(b, sizeof b, "%02x", *static_cast<const std::uint8_t*>(p));
+            return b;
+        }
+        case qtype::short_: {
+            const auto v = i16();
+            if (v == null_short) return "0N";
+            if (v == inf_short) return "0W";
+            if (v == -inf_short) return "-0W";
+            return std::to_string(v);
+        }
+        case qtype::int_: {
+            const auto v = i32();
+            if (v == null_int) return "0N";
+            if (v == inf_int) return "0W";
+            if (v == -inf_int) return "-0W";
+            return std::to_string(v);
+        }
+        case qtype::long_: {
+            const auto v = i64();
+            if (v == null_long) return "0N";
+            if (v == inf_long) return "0W";
+            if (v == -inf_long) return "-0W";
+            return std::to_string(v);
+        }
+        case qtype::real: {
+            float v;
+            std::memcpy(&v, p, 4);
+            return real_text(v);
+        }
+        case qtype::float_: {
+            double v;
+            std::memcpy(&v, p, 8);
+            return real_text(v);
+        }
+        case qtype::timestamp: {
+            const auto v = i64();
+            if (v == null_long) return "0N";
+            if (v == inf_long) return "0W";
+            if (v == -inf_long) return "-0W";
+            const std::int64_t day = floor_div(v, 86'400'000'000'000);
+            return date_text(static_cast<std::int32_t>(day)) + "D" + clock_text(v - day * 86'400'000'000'000, 9);
+        }
+        case qtype::month: {
+            const auto v = i32();
+            if (v == null_int) return "0N";
+            const auto ym = from_kdb_month(v);
+            return std::to_string(static_cast<int>(ym.year())) + "." + two(static_cast<int>(static_cast<unsigned>(ym.month())));
+        }
+        case qtype::date: {
+            const auto v = i32();
+            if (v == null_int) return "0N";
+            if (v == inf_int) return "0W";
+            if (v == -inf_int) return "-0W";
+            return date_text(v);
+        }
+        case qtype::datetime: {
+            double v;
+            std::memcpy(&v, p, 8);
+            if (std::isnan(v)) return "0N";
+            if (std::isinf(v)) return v > 0 ? "0w" : "-0w";
+            const auto ms = static_cast<std::int64_t>(std::llround(v * 86'400'000.0));
+            const std::int64_t day = floor_div(ms, 86'400'000);
+            return date_text(static_cast<std::int32_t>(day)) + "T" + clock_text((ms - day * 86'400'000) * 1'000'000, 3);
+        }
+        case qtype::timespan: {
+            const auto v = i64();
+            if (v == null_long) return "0N";
+            if (v == inf_long) return "0W";
+            if (v == -inf_long) return "-0W";
+            const std::int64_t a = v < 0 ? -v : v;
+            return std::string(v < 0 ? "-" : "") + std::to_string(a / 86'400'000'000'000) + "D" +
+                   clock_text(a % 86'400'000'000'000, 9);
+        }
+        case qtype::minute:
+        case qtype::second:
+        case qtype::time: {
+            const auto v = i32();
+            if (v == null_int) return "0N";
+            if (v == inf_int) return "0W";
+            if (v == -inf_int) return "-0W";
+            const std::int64_t a = v < 0 ? -std::int64_t{v} : v;
+            std::string sign = v < 0 ? "-" : "";
+            if (vt == qtype::minute) return sign + two(static_cast<int>(a / 60)) + ":" + two(static_cast<int>(a % 60));
+            if (vt == qtype::second) return sign + clock_text(a * 1'000'000'000, 0);
+            return sign + clock_text(a * 1'000'000, 3);
+        }
+        default: return "?";
+    }
+}
+
+// The letter q appends to an atom or vector of this type (where it does).
+std::string suffix(type_t vt, const std::vector<std::string>& items) {
+    switch (vt) {
+        case qtype::boolean: return "b";
+        case qtype::short_: return "h";
+        case qtype::int_: return "i";
+        case qtype::real: return "e";
+        case qtype::float_: return std::all_of(items.begin(), items.end(), looks_integral) ? "f" : "";
+        case qtype::month: return "m";
+        case qtype::long_: return "";
+        default: break;
+    }
+    return "";
+}
+
+std::string null_suffix_atom(type_t vt, const std::string& s) {
+    // Typed nulls and infinities of atoms: 0Nh 0Wi 0Np 0Nd ...
+    if (s == "0N" || s == "0W" || s == "-0W") {
+        if (vt == qtype::long_) return s;
+        return s + type_char(vt);
+    }
+    if (s == "0n" || s == "0w" || s == "-0w") return vt == qtype::real ? (s == "0n" ? "0Ne" : s == "0w" ? "0We" : "-0We") : s;
+    return "";
+}
+
+std::string quote(std::string_view chars) {
+    std::string out = "\"";
+    for (char c : chars) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string atom_text(const k& x) {
+    const type_t vt = static_cast<type_t>(-x.type());
+    const auto& n = x.node();
+    if (vt == qtype::symbol) return "`" + n.s;
+    if (vt == qtype::char_) return quote(std::string(1, static_cast<char>(n.v.b)));
+    const std::string s = item_text(vt, &n.v);
+    if (auto special = null_suffix_atom(vt, s); !special.empty()) return special;
+    if (vt == qtype::byte) return "0x" + s;
+    if (vt == qtype::guid) return s;
+    return s + suffix(vt, {s});
+}
+
+std::string vector_text(const k& x) {
+    const type_t t = x.type();
+    const auto& n = x.node();
+    const std::size_t count = n.n;
+    std::string prefix = count == 1 ? "," : "";
+    if (t == qtype::char_) return prefix + quote(std::string_view(reinterpret_cast<const char*>(n.data.data()), count));
+    if (t == qtype::symbol) {
+        if (count == 0) return "`symbol$()";
+        std::string out = prefix;
+        for (auto s : x.get_symbol_list().value()) out += "`" + std::string(s);
+        return out;
+    }
+    static const char* names[] = {"",     "boolean", "guid",  "",     "byte",     "short",    "int",
+                                  "long", "real",    "float", "char", "symbol",   "timestamp", "month",
+                                  "date", "datetime", "timespan", "minute", "second", "time"};
+    if (count == 0) return std::string("`") + names[t] + "$()";
+    std::vector<std::string> items(count);
+    for (std::size_t i = 0; i < count; ++i) items[i] = item_text(t, n.data.data() + i * item_size(t));
+    if (t == qtype::byte) {
+        std::string out = prefix + "0x";
+        for (auto& s : items) out += s;
+        return out;
+    }
+    std::string out = prefix;
+    const char* sep = t == qtype::boolean ? "" : " ";
+    for (std::size_t i = 0; i < count; ++i) out += (i ? sep : "") + items[i];
+    const bool all_null = std::all_of(items.begin(), items.end(), [](const std::string& s) { return s == "0N" || s == "0n"; });
+    if (all_null && t != qtype::long_ && t != qtype::float_) return out + type_char(t);
+    return out + suffix(t, items);
+}
+
+std::string inline_text(const k& x);
+
+std::string list_inline(const k& x) {
+    const auto& items = x.node().items;
+    if (items.empty()) return "()";
+    if (items.size() == 1) return "," + inline_text(items[0]);
+    std::string out = "(";
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ";" : "") + inline_text(items[i]);
+    return out + ")";
+}
+
+std::string function_text(const k& x) {
+    const auto& n = x.node();
+    switch (n.t) {
+        case qtype::lambda: {
+            auto src = n.items.empty() ? result<std::string_view>(errc::type_mismatch) : n.items[0].get_string();
+            return src ? std::string(*src) : "<lambda>";
+        }
+        default: return "<function>";
+    }
+}
+
+std::string inline_text(const k& x) {
+    const type_t t = x.type();
+    if (x.is_generic_null()) return "::";
+    if (x.is_atom()) return atom_text(x);
+    if (x.is_vector()) return vector_text(x);
+    if (t == qtype::list) return list_inline(x);
+    if (t == qtype::error) return "'" + std::string(x.error_text());
+    if (x.is_function()) return function_text(x);
+    if (x.is_dict()) return "(" + inline_text(x.keys().value()) + ")!" + inline_text(x.values().value());
+    if (x.is_table()) return "+" + inline_text(x.column_names().value()) + "!" + inline_text(x.columns().value());
+    return "?";
+}
+
+// Cells of one column, as text.
+std::vector<std::string> cells(const k& col) {
+    std::vector<std::string> out;
+    const std::size_t n = col.count();
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        auto item = col.item(i).value();
+        std::string s = item.is_atom() ? atom_text(item) : inline_text(item);
+        const type_t t = col.type();
+        // Inside a table q prints bare values: no type suffix, no backtick, no quotes for chars.
+        if (t == qtype::symbol) s = std::string(item.get_symbol().value());
+        else if (t == qtype::char_) s = std::string(1, item.get_char().value());
+        else if (col.is_vector() && t != qtype::byte && t != qtype::guid) s = item_text(t, col.node().data.data() + i * item_size(t));
+        else if (t == qtype::list && item.type() == qtype::char_) s = std::string(item.get_string().value());
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::string table_text(const k& names_k, const k& cols_k, std::size_t key_columns = 0) {
+    const auto names = names_k.get_symbol_list().value();
+    const auto& cols = cols_k.node().items;
+    std::vector<std::vector<std::string>> text;
+    std::vector<std::size_t> width;
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+        text.push_back(cells(cols[c]));
+        std::size_t w = names[c].size();
+        for (auto& s : text.back()) w = std::max(w, s.size());
+        width.push_back(w);
+    }
+    auto pad = [](std::string s, std::size_t w) {
+        s.resize(std::max(s.size(), w), ' ');
+        return s;
+    };
+    auto line = [&](auto cell) {
+        std::string out;
+        for (std::size_t c = 0; c < cols.size(); ++c) {
+            const bool last = c + 1 == cols.size();
+            std::string v = cell(c);
+            out += last ? v : pad(v, width[c]);
+            if (!last) out += (key_columns && c + 1 == key_columns) ? "| " : " ";
+        }
+        while (!out.empty() && out.back() == ' ') out.pop_back();
+        return out + "\n";
+    };
+    std::string out = line([&](std::size_t c) { return std::string(names[c]); });
+    // The rule under the header: dashes, keeping a keyed table's "| ".
+    std::string rule = out.substr(0, out.size() - 1);
+    for (std::size_t i = 0; i < rule.size(); ++i)
+        if (rule[i] != '|' && !(i > 0 && rule[i - 1] == '|')) rule[i] = '-';
+    out += rule + "\n";
+    const std::size_t rows = cols.empty() ? 0 : cols[0].count();
+    for (std::size_t r = 0; r < rows; ++r) out += line([&](std::size_t c) { return text[c][r]; });
+    return out;
+}
+
+}  // namespace
+
+std::string to_string(const k& x) {
+    if (x.is_table()) return table_text(x.column_names().value(), x.columns().value());
+    if (x.is_keyed_table()) {
+        const k kt = x.keys().value(), vt = x.values().value();
+        std::vector<std::string> names;
+        for (auto s : kt.column_names().value().get_symbol_list().value()) names.emplace_back(s);
+        for (auto s : vt.column_names().value().get_symbol_list().value()) names.emplace_back(s);
+        std::vector<k> cols(kt.columns().value().items().begin(), kt.columns().value().items().end());
+        cols.insert(cols.end(), vt.columns().value().items().begin(), vt.columns().value().items().end());
+        return table_text(new_symbol_list(names), new_list(cols), kt.columns().value().count());
+    }
+    if (x.is_dict()) {
+        const k keys = x.keys().value(), values = x.values().value();
+        std::vector<std::string> ks, vs;
+        for (std::size_t i = 0; i < keys.count(); ++i) {
+            auto key = keys.item(i).value();
+            ks.push_back(key.type() == -qtype::symbol ? std::string(key.get_symbol().value()) : inline_text(key));
+            vs.push_back(inline_text(values.item(i).value()));
+        }
+        std::size_t w = 0;
+        for (auto& s : ks) w = std::max(w, s.size());
+        std::string out;
+        for (std::size_t i = 0; i < ks.size(); ++i) {
+            std::string key = ks[i];
+            key.resize(w, ' ');
+            out += key + "| " + vs[i] + "\n";
+        }
+        return out;
+    }
+    if (x.is_list() && !x.items().empty() && x.count() > 1) {
+        std::string out;
+        for (const k& i : x.items()) out += inline_text(i) + "\n";
+        return out;
+    }
+    return inline_text(x);
+}
+
+}  // namespace qwire::kdb
