@@ -56,6 +56,16 @@ std::uint16_t endpoint::port() const noexcept {
     return 0;
 }
 
+bool endpoint::is_local() const noexcept {
+    if (family() == AF_UNIX) return true;
+    if (family() == AF_INET) return (ntohl(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr) >> 24) == 127;
+    if (family() == AF_INET6) {
+        const auto* a = &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
 std::string endpoint::to_string() const {
     char buf[INET6_ADDRSTRLEN] = {};
     if (family() == AF_INET) {

@@ -32,6 +32,8 @@ public:
     static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_storage); }
     int family() const noexcept { return storage_.ss_family; }
     std::uint16_t port() const noexcept;
+    // 127.0.0.0/8, ::1, or a Unix socket: traffic that never leaves the host.
+    bool is_local() const noexcept;
     std::string to_string() const;
 
 private:

@@ -38,6 +38,14 @@ result<void> socket_stream::set_nodelay(bool on) {
     return {};
 }
 
+result<endpoint> socket_stream::peer_endpoint() const {
+    endpoint e;
+    socklen_t len = endpoint::capacity();
+    if (::getpeername(fd_, e.data(), &len) < 0) return errno_code(errno);
+    e.resize(len);
+    return e;
+}
+
 result<void> socket_stream::shutdown_write() {
     if (::shutdown(fd_, SHUT_WR) < 0) return errno_code(errno);
     return {};

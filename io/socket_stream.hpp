@@ -10,6 +10,7 @@
 
 #include <qwire/core/buffer_ring.hpp>
 #include <qwire/core/operation.hpp>
+#include <qwire/io/address.hpp>
 #include <qwire/io/byte_stream.hpp>
 
 #include <sys/socket.h>
@@ -47,6 +48,13 @@ public:
     bool multishot() const noexcept { return ms_ != nullptr; }
 
     result<void> set_nodelay(bool on);
+    result<endpoint> peer_endpoint() const;
+    // Whether the peer is on this host (loopback or Unix socket); true when
+    // it cannot be told.
+    bool peer_is_local() const {
+        auto e = peer_endpoint();
+        return !e || e->is_local();
+    }
     result<void> shutdown_write();
     void close() noexcept;
     bool is_open() const noexcept { return fd_ >= 0; }

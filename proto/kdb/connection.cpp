@@ -1,0 +1,283 @@
+#include <qwire/proto/kdb/connection.hpp>
+
+#include <qwire/core/timer.hpp>
+#include <qwire/io/tcp.hpp>
+#include <qwire/io/unix_socket.hpp>
+
+
+#include <deque>
+#include <optional>
+
+namespace qwire::kdb {
+
+std::string unix_socket_name(std::uint16_t port) { return "@/tmp/kx." + std::to_string(port); }
+
+namespace {
+
+// One sync request waiting for its response.
+struct pending {
+    std::coroutine_handle<> waiter{};
+    std::optional<result<k>> out;
+    bool abandoned = false;      // the caller gave up (stop or deadline)
+    std::stop_source deadline_stop;
+};
+
+}  // namespace
+
+struct connection::state {
+    detail::session sess;
+    std::deque<std::shared_ptr<pending>> pending_queries;
+    std::deque<message> inbox;
+    std::coroutine_handle<> receiver{};
+    std::error_code failure;
+    bool closed = false;
+    std::function<result<k>(const k&)> sync_handler;
+    reactor* r;
+
+    state(transport t, int cap, const connection_options& o)
+        : sess(std::move(t), cap, o.compress, o.lim), r(reactor::current()) {}
+
+    void complete(pending& p, result<k> v) {
+        if (p.abandoned) return;
+        p.out.emplace(std::move(v));
+        p.deadline_stop.request_stop();
+        if (p.waiter) r->schedule(std::exchange(p.waiter, {}));
+    }
+
+    void fail(std::error_code ec) {
+        if (closed) return;
+        closed = true;
+        failure = ec == qwire::errc::eof || ec == std::errc::operation_canceled ? make_error_code(errc::connection_closed) : ec;
+        while (!pending_queries.empty()) {
+            auto p = std::move(pending_queries.front());
+            pending_queries.pop_front();
+            complete(*p, failure);
+        }
+        if (receiver) r->schedule(std::exchange(receiver, {}));
+        sess.io().shutdown();
+    }
+};
+
+namespace {
+
+task<void> read_loop(std::shared_ptr<connection::state> s) {
+    while (!s->closed) {
+        auto m = co_await s->sess.read_message();
+        if (!m) {
+            s->fail(m.error());
+            break;
+        }
+        switch (m->type) {
+            case msg_type::response: {
+                if (s->pending_queries.empty()) {
+                    s->fail(make_error_code(errc::unexpected_message));
+                    co_return;
+                }
+                auto p = std::move(s->pending_queries.front());
+                s->pending_queries.pop_front();
+                if (m->value.is_error())
+                    s->complete(*p, remote_error(m->value.error_text()));
+                else
+                    s->complete(*p, std::move(m->value));
+                break;
+            }
+            case msg_type::sync: {
+                // The server waits for our answer; never leave it hanging.
+                result<k> answer = s->sync_handler ? s->sync_handler(m->value) : result<k>(remote_error("unable to process sync requests"));
+                auto w = answer ? co_await s->sess.write_message(*answer, msg_type::response)
+                                : co_await s->sess.write_error(answer.error().message());
+                if (!w) {
+                    s->fail(w.error());
+                    co_return;
+                }
+                s->inbox.push_back(std::move(*m));
+                if (s->receiver) s->r->schedule(std::exchange(s->receiver, {}));
+                break;
+            }
+            case msg_type::async:
+                s->inbox.push_back(std::move(*m));
+                if (s->receiver) s->r->schedule(std::exchange(s->receiver, {}));
+                break;
+        }
+    }
+}
+
+// Ends a wait at its deadline by abandoning the pending entry.
+task<void> expire(std::shared_ptr<connection::state> s, std::shared_ptr<pending> p, clock::time_point deadline) {
+    auto stop = p->deadline_stop.get_token();
+    auto slept = co_await sleep_until(deadline, stop);
+    if (!slept) co_return;  // answered first
+    if (p->out || p->abandoned) co_return;
+    p->abandoned = true;
+    p->out.emplace(std::make_error_code(std::errc::timed_out));
+    if (p->waiter) s->r->schedule(std::exchange(p->waiter, {}));
+}
+
+struct response_awaiter {
+    std::shared_ptr<connection::state> s;
+    std::shared_ptr<pending> p;
+    std::stop_token stop;
+    struct on_stop {
+        response_awaiter* a;
+        void operator()() const noexcept {
+            auto* self = a;
+            auto cancel = [s = self->s, p = self->p] {
+                if (p->out || p->abandoned) return;
+                p->abandoned = true;
+                p->deadline_stop.request_stop();
+                p->out.emplace(std::make_error_code(std::errc::operation_canceled));
+                if (p->waiter) s->r->schedule(std::exchange(p->waiter, {}));
+            };
+            if (self->s->r->on_owner_thread())
+                cancel();
+            else
+                self->s->r->post(cancel);
+        }
+    };
+    std::optional<std::stop_callback<on_stop>> cb;
+
+    bool await_ready() const noexcept { return p->out.has_value(); }
+    void await_suspend(std::coroutine_handle<> h) {
+        p->waiter = h;
+        if (stop.stop_possible()) cb.emplace(stop, on_stop{this});
+    }
+    result<k> await_resume() {
+        cb.reset();
+        return std::move(*p->out);
+    }
+};
+
+}  // namespace
+
+task<result<int>> client_handshake(transport& t, const std::string& credentials, int capability,
+                                   clock::duration timeout) {
+    std::string hello = credentials;
+    hello.push_back(static_cast<char>(capability));
+    hello.push_back('\0');
+    const const_buffer piece = buffer(std::string_view(hello));
+    const op_options o{clock::now() + timeout};
+    if (auto w = co_await t.write_all(std::span(&piece, 1), o); !w) co_return w.error();
+    std::byte reply{};
+    auto n = co_await t.read_some(std::span(&reply, 1), o);
+    if (!n) {
+        // The server closes the connection to refuse us.
+        if (n.error() == qwire::errc::eof || n.error() == std::errc::connection_reset) co_return errc::access_denied;
+        co_return n.error();
+    }
+    co_return std::min(static_cast<int>(reply), capability);
+}
+
+connection& connection::operator=(connection&& o) noexcept {
+    if (this != &o) {
+        close();
+        s_ = std::move(o.s_);
+    }
+    return *this;
+}
+
+connection::~connection() { close(); }
+
+task<result<connection>> connection::open(transport t, connection_options o) {
+    auto cap = co_await client_handshake(t, o.credentials, o.capability, o.handshake_timeout);
+    if (!cap) co_return cap.error();
+    auto s = std::make_shared<state>(std::move(t), *cap, o);
+    reactor::current()->spawn(read_loop(s));
+    co_return connection(std::move(s));
+}
+
+task<result<connection>> connection::connect_tcp(std::string host, std::uint16_t port, connection_options o) {
+    auto s = co_await tcp_connect(std::move(host), port, {clock::now() + o.handshake_timeout});
+    if (!s) co_return s.error();
+    const bool local = s->peer_is_local();
+    co_return co_await open(transport(std::move(*s), local), std::move(o));
+}
+
+task<result<connection>> connection::connect_unix(std::uint16_t port, connection_options o) {
+    co_return co_await connect_unix_path(unix_socket_name(port), std::move(o));
+}
+
+task<result<connection>> connection::connect_unix_path(std::string path, connection_options o) {
+    auto s = co_await unix_connect(path, {clock::now() + o.handshake_timeout});
+    if (!s) co_return s.error();
+    co_return co_await open(transport(std::move(*s), true), std::move(o));
+}
+
+task<result<connection>> connection::connect_tls(std::string host, std::uint16_t port, const tls_context& ctx,
+                                                 connection_options o) {
+    const op_options deadline{clock::now() + o.handshake_timeout};
+    auto s = co_await tcp_connect(host, port, deadline);
+    if (!s) co_return s.error();
+    const bool local = s->peer_is_local();
+    auto t = co_await tls_stream<socket_stream>::connect(std::move(*s), ctx, host, deadline);
+    if (!t) co_return t.error();
+    co_return co_await open(transport(std::move(*t), local), std::move(o));
+}
+
+task<result<k>> connection::query(k request, op_options o) {
+    auto s = s_;
+    if (!s) co_return errc::connection_closed;
+    if (s->closed) co_return s->failure;
+    auto p = std::make_shared<pending>();
+    co_await s->sess.write_lock().lock();
+    // Queue the waiter before the bytes go out: the response may come back
+    // before this coroutine runs again.
+    s->pending_queries.push_back(p);
+    auto w = co_await s->sess.write_locked(request, msg_type::sync, {});
+    s->sess.write_lock().unlock();
+    if (!w) {
+        if (w.error() == errc::capability || w.error() == errc::too_large) {
+            // Nothing was written: take the request back out of the queue.
+            std::erase(s->pending_queries, p);
+            co_return w.error();
+        }
+        s->fail(w.error());
+        co_return s->failure;
+    }
+    if (o.deadline) s->r->spawn(expire(s, p, *o.deadline));
+    // Named: g++ 12 destroys aggregate temporaries in co_await twice.
+    response_awaiter wait{s, p, o.stop, std::nullopt};
+    co_return co_await wait;
+}
+
+task<result<void>> connection::send_async(k message, op_options o) {
+    auto s = s_;
+    if (!s) co_return errc::connection_closed;
+    if (s->closed) co_return s->failure;
+    co_return co_await s->sess.write_message(message, msg_type::async, std::move(o));
+}
+
+task<result<message>> connection::receive() {
+    auto s = s_;
+    if (!s) co_return errc::connection_closed;
+    struct inbox_awaiter {
+        connection::state& s;
+        bool await_ready() const noexcept { return !s.inbox.empty() || s.closed; }
+        void await_suspend(std::coroutine_handle<> h) noexcept { s.receiver = h; }
+        void await_resume() const noexcept {}
+    };
+    while (s->inbox.empty()) {
+        if (s->closed) co_return s->failure;
+        if (s->receiver) co_return qwire::errc::invalid_argument;  // one receiver at a time
+        co_await inbox_awaiter{*s};
+    }
+    message m = std::move(s->inbox.front());
+    s->inbox.pop_front();
+    co_return m;
+}
+
+void connection::set_sync_handler(std::function<result<k>(const k&)> handler) {
+    if (s_) s_->sync_handler = std::move(handler);
+}
+
+void connection::close() {
+    if (s_) {
+        s_->fail(make_error_code(errc::connection_closed));
+        s_.reset();
+    }
+}
+
+bool connection::is_open() const noexcept { return s_ && !s_->closed; }
+int connection::capability() const noexcept { return s_ ? s_->sess.capability() : 0; }
+std::size_t connection::outstanding() const noexcept { return s_ ? s_->pending_queries.size() : 0; }
+
+}  // namespace qwire::kdb

@@ -1,0 +1,185 @@
+#include <qwire/proto/kdb/server.hpp>
+
+
+namespace qwire::kdb {
+
+struct peer_state {
+    detail::session sess;
+    std::uint64_t id;
+    std::string user;
+    bool closed = false;
+    bool deferring = false;        // set by defer() during on_sync
+    unsigned deferred_open = 0;    // deferred responses not yet sent
+
+    peer_state(transport t, int cap, const server_options& o, std::uint64_t i, std::string u)
+        : sess(std::move(t), cap, o.compress, o.lim), id(i), user(std::move(u)) {}
+};
+
+// ---- handshake ----
+
+task<result<login_request>> server_handshake(transport& t, std::size_t max_credentials, clock::duration timeout) {
+    const op_options o{clock::now() + timeout};
+    std::string got;
+    std::byte buf[256];
+    // Read until the terminating NUL. A client sends nothing more before our
+    // reply, so nothing past the NUL can be lost.
+    for (;;) {
+        auto n = co_await t.read_some(buf, o);
+        if (!n) co_return n.error();
+        got.append(reinterpret_cast<const char*>(buf), *n);
+        if (const auto nul = got.find('\0'); nul != std::string::npos) {
+            if (nul + 1 != got.size()) co_return errc::unexpected_message;
+            got.resize(nul);
+            break;
+        }
+        if (got.size() > max_credentials) co_return errc::handshake_too_long;
+    }
+    login_request req;
+    // A capability byte is a control character right before the NUL;
+    // pre-2.6 clients send none.
+    if (got.size() >= 1 && static_cast<unsigned char>(got.back()) < 0x20) {
+        req.capability = static_cast<unsigned char>(got.back());
+        got.pop_back();
+    }
+    const auto colon = got.find(':');
+    req.user = got.substr(0, colon);
+    if (colon != std::string::npos) req.password = got.substr(colon + 1);
+    co_return req;
+}
+
+// ---- deferred responses and peers ----
+
+namespace {
+task<result<void>> send_deferred(std::shared_ptr<peer_state> p, k value, bool error) {
+    if (!p->deferred_open) co_return errc::unexpected_message;  // "not expecting a response"
+    --p->deferred_open;
+    if (error) co_return co_await p->sess.write_error(value.error_text());
+    co_return co_await p->sess.write_message(value, msg_type::response);
+}
+}  // namespace
+
+task<result<void>> deferred_response::reply(k value) {
+    if (!p_) co_return errc::unexpected_message;
+    co_return co_await send_deferred(std::exchange(p_, nullptr), std::move(value), false);
+}
+
+task<result<void>> deferred_response::fail(std::string_view error_text) {
+    if (!p_) co_return errc::unexpected_message;
+    co_return co_await send_deferred(std::exchange(p_, nullptr), new_error(error_text), true);
+}
+
+std::uint64_t peer::id() const noexcept { return s_->id; }
+const std::string& peer::user() const noexcept { return s_->user; }
+int peer::capability() const noexcept { return s_->sess.capability(); }
+bool peer::is_open() const noexcept { return !s_->closed; }
+
+task<result<void>> peer::send_async(k message) {
+    auto s = s_;
+    if (s->closed) co_return errc::connection_closed;
+    co_return co_await s->sess.write_message(message, msg_type::async);
+}
+
+deferred_response peer::defer() {
+    s_->deferring = true;
+    ++s_->deferred_open;
+    return deferred_response(s_);
+}
+
+void peer::close() {
+    if (!s_->closed) {
+        s_->closed = true;
+        s_->sess.io().shutdown();
+    }
+}
+
+// ---- server ----
+
+server::server(server_options o) : o_(o) {
+    sync_ = [](peer&, k) -> task<result<k>> { co_return remote_error("nyi: this server answers no sync requests"); };
+    async_ = [](peer&, k) -> task<void> { co_return; };
+}
+
+server::~server() { close_all(); }
+
+std::vector<peer> server::peers() const {
+    std::vector<peer> out;
+    for (auto& [id, p] : peers_)
+        if (!p->closed) out.emplace_back(p);
+    return out;
+}
+
+void server::close_all() {
+    for (auto& [id, p] : peers_) peer(p).close();
+}
+
+task<void> server::serve_connection(transport t) {
+    auto login = co_await server_handshake(t, o_.max_credentials, o_.handshake_timeout);
+    // A bad handshake or refused login just closes the connection, as kdb+
+    // does: the client reads that as access denied.
+    if (!login || (login_ && !login_(login->user, login->password))) {
+        t.shutdown();
+        co_return;
+    }
+    const int cap = std::min(login->capability, o_.capability);
+    const std::byte reply = static_cast<std::byte>(cap);
+    const const_buffer piece{&reply, 1};
+    if (!co_await t.write_all(std::span(&piece, 1), {clock::now() + o_.handshake_timeout})) co_return;
+    auto p = std::make_shared<peer_state>(std::move(t), cap, o_, next_id_++, login->user);
+    co_await run_peer(std::move(p));
+}
+
+task<void> server::run_peer(std::shared_ptr<peer_state> p) {
+    peers_.emplace(p->id, p);
+    peer handle(p);
+    if (open_) open_(handle);
+    while (!p->closed) {
+        auto m = co_await p->sess.read_message();
+        if (!m) break;  // the client left, or sent something malformed: close
+        if (m->type == msg_type::sync) {
+            p->deferring = false;
+            auto r = co_await sync_(handle, std::move(m->value));
+            if (p->deferring) continue;  // answered later through deferred_response
+            auto w = r ? co_await p->sess.write_message(*r, msg_type::response)
+                       : co_await p->sess.write_error(r.error().message());
+            if (!w) break;
+        } else if (m->type == msg_type::async) {
+            co_await async_(handle, std::move(m->value));
+        } else {
+            break;  // a response we never asked for
+        }
+    }
+    p->closed = true;
+    p->sess.io().shutdown();
+    peers_.erase(p->id);
+    if (close_) close_(handle);
+}
+
+task<void> server::serve(acceptor& a, std::stop_token st) {
+    scope clients;
+    while (!st.stop_requested()) {
+        auto c = co_await a.accept({st});
+        if (!c) break;
+        const bool local = c->peer_is_local();
+        clients.spawn(serve_connection(transport(std::move(*c), local)));
+    }
+    close_all();
+    co_await clients.join();
+}
+
+task<void> server::serve_tls(acceptor& a, const tls_context& ctx, std::stop_token st) {
+    scope clients;
+    while (!st.stop_requested()) {
+        auto c = co_await a.accept({st});
+        if (!c) break;
+        const bool local = c->peer_is_local();
+        clients.spawn([](server& self, socket_stream raw, const tls_context& ctx, bool local) -> task<void> {
+            auto t = co_await tls_stream<socket_stream>::accept(std::move(raw), ctx,
+                                                                {clock::now() + self.o_.handshake_timeout});
+            if (t) co_await self.serve_connection(transport(std::move(*t), local));
+        }(*this, std::move(*c), ctx, local));
+    }
+    close_all();
+    co_await clients.join();
+}
+
+}  // namespace qwire::kdb

@@ -1,0 +1,120 @@
+// kdb::server: serve q clients (and anything speaking kdb+ IPC) from C++.
+//
+// The hooks mirror q's: on_login (.z.pw), on_open (.z.po), on_sync (.z.pg:
+// its value, or its error, is the response), on_async (.z.ps), on_close
+// (.z.pc). Messages of one client are handled one after another, in order;
+// clients are served concurrently. A sync handler may take over its response
+// with peer::defer() and answer later from any coroutine (kdb+'s -30!).
+//
+//     kdb::server srv;
+//     srv.on_sync([](kdb::peer&, kdb::k x) -> task<result<kdb::k>> { co_return x; });
+//     co_await srv.serve(acceptor);
+#pragma once
+
+#include <qwire/core/scope.hpp>
+#include <qwire/io/socket.hpp>
+#include <qwire/io/tls.hpp>
+#include <qwire/proto/kdb/session.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace qwire::kdb {
+
+struct server_options {
+    int capability = default_capability;   // the highest we agree to
+    compression compress = compression::auto_;
+    std::size_t max_credentials = 1024;     // longer handshakes are refused
+    clock::duration handshake_timeout = std::chrono::seconds(10);
+    limits lim{};
+};
+
+class peer;
+
+// A response a sync handler took over with peer::defer().
+class deferred_response {
+public:
+    deferred_response() = default;
+    task<result<void>> reply(k value);
+    task<result<void>> fail(std::string_view error_text);
+    bool valid() const noexcept { return p_ != nullptr; }
+
+private:
+    friend class peer;
+    explicit deferred_response(std::shared_ptr<struct peer_state> p) : p_(std::move(p)) {}
+    std::shared_ptr<struct peer_state> p_;
+};
+
+// The server's side of one client connection.
+class peer {
+public:
+    std::uint64_t id() const noexcept;
+    const std::string& user() const noexcept;
+    int capability() const noexcept;
+    bool is_open() const noexcept;
+
+    // Pushes an async message to the client.
+    task<result<void>> send_async(k message);
+    // Inside on_sync: the handler's return value is ignored and the response
+    // is sent by the returned object instead.
+    deferred_response defer();
+    void close();
+
+    explicit peer(std::shared_ptr<peer_state> s) : s_(std::move(s)) {}
+
+private:
+    friend class server;
+    std::shared_ptr<peer_state> s_;
+};
+
+class server {
+public:
+    using login_handler = std::function<bool(std::string_view user, std::string_view password)>;
+    using peer_handler = std::function<void(peer&)>;
+    using sync_handler = std::function<task<result<k>>(peer&, k request)>;
+    using async_handler = std::function<task<void>(peer&, k message)>;
+
+    explicit server(server_options o = {});
+    ~server();
+
+    void on_login(login_handler h) { login_ = std::move(h); }
+    void on_open(peer_handler h) { open_ = std::move(h); }
+    void on_close(peer_handler h) { close_ = std::move(h); }
+    void on_sync(sync_handler h) { sync_ = std::move(h); }
+    void on_async(async_handler h) { async_ = std::move(h); }
+
+    // Accepts clients until the acceptor fails or st is stopped.
+    task<void> serve(acceptor& a, std::stop_token st = {});
+    // The same over TLS (the TLS handshake first, then kdb+'s).
+    task<void> serve_tls(acceptor& a, const tls_context& ctx, std::stop_token st = {});
+    // Serves one connected client until it leaves.
+    task<void> serve_connection(transport t);
+
+    // Connected clients, for pushing to them.
+    std::vector<peer> peers() const;
+    // Closes every client connection.
+    void close_all();
+
+private:
+    task<void> run_peer(std::shared_ptr<peer_state> p);
+
+    server_options o_;
+    login_handler login_;
+    peer_handler open_, close_;
+    sync_handler sync_;
+    async_handler async_;
+    std::uint64_t next_id_ = 1;
+    std::unordered_map<std::uint64_t, std::shared_ptr<peer_state>> peers_;
+};
+
+// The server side of the handshake: reads credentials and capability (at
+// most max_credentials bytes), splits user and password at the first ':'.
+struct login_request {
+    std::string user, password;
+    int capability = 0;
+};
+task<result<login_request>> server_handshake(transport& t, std::size_t max_credentials, clock::duration timeout);
+
+}  // namespace qwire::kdb
