@@ -26,6 +26,10 @@ socket_stream::~socket_stream() { close(); }
 void socket_stream::close() noexcept {
     if (ms_) std::exchange(ms_, nullptr)->orphan();
     if (fd_ < 0) return;
+    // The ring keeps the socket alive until its cancelled requests complete,
+    // which may be the reactor's next turn; shutdown() ends the connection
+    // (FIN to the peer) now.
+    ::shutdown(fd_, SHUT_RDWR);
     if (r_)
         r_->close_fd(std::exchange(fd_, -1));
     else

@@ -6,10 +6,14 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config python3 openssl
   liburing-dev libboost1.81-dev libwolfssl-dev libsimdjson-dev libbenchmark-dev catch2
+  default-jdk-headless maven
 )
 
 missing=()
+# A JDK and Maven may come from elsewhere (the machine image): take any.
+command -v javac >/dev/null && command -v mvn >/dev/null && packages=("${packages[@]/default-jdk-headless}") && packages=("${packages[@]/maven}")
 for p in "${packages[@]}"; do
+  [ -z "$p" ] && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -7,13 +7,15 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 jobs="$(nproc)"
 
 "$root/tools/setup-deps.sh"
+# KX's Java client for the cross-checks (fetched once, cached).
+javakdb="$("$root/tools/javakdb.sh" "$root/build/javakdb")"
 
 echo "== optimised build (-Werror)"
-"$root/tools/build.sh" "$root/build/test" -DQWIRE_WERROR=ON
+"$root/tools/build.sh" "$root/build/test" -DQWIRE_WERROR=ON -DQWIRE_JAVAKDB_CLASSPATH="$javakdb"
 ctest --test-dir "$root/build/test" -j "$jobs" --output-on-failure
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (-O0)"
 "$root/tools/build.sh" "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug -DQWIRE_SANITIZE=ON -DQWIRE_WERROR=ON \
-  -DQWIRE_BUILD_PERF=OFF -DQWIRE_BUILD_EXAMPLES=OFF
+  -DQWIRE_BUILD_PERF=OFF -DQWIRE_JAVAKDB_CLASSPATH="$javakdb"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$root/build/asan" -j "$jobs" --output-on-failure -E "^install:"

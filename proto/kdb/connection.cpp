@@ -222,7 +222,7 @@ task<result<k>> connection::query(k request, op_options o) {
     // Queue the waiter before the bytes go out: the response may come back
     // before this coroutine runs again.
     s->pending_queries.push_back(p);
-    auto w = co_await s->sess.write_locked(request, msg_type::sync, {});
+    auto w = co_await s->sess.write_locked(request, msg_type::sync, o);
     s->sess.write_lock().unlock();
     if (!w) {
         if (w.error() == errc::capability || w.error() == errc::too_large) {

@@ -8,6 +8,7 @@
 #include "io/echo_support.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -245,4 +246,22 @@ TEST_CASE("tcp: closing a stream cancels its pending read") {
     };
     auto [_, ec] = r.block_on(when_all(server(), client()));
     CHECK(ec == std::errc::operation_canceled);
+}
+
+TEST_CASE("socket: close() ends the connection at once, even with a read in flight") {
+    // The ring holds the socket for a cancelled read until the reactor's next
+    // turn; the peer must see the end of the stream before that.
+    reactor r;
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    socket_stream s(fds[0], r);
+    std::vector<std::byte> buf(16);
+    r.spawn([](socket_stream& s, std::vector<std::byte>& b) -> task<void> { (void)co_await s.read_some(b); }(s, buf));
+    r.poll();  // the read is now in the kernel
+    REQUIRE(r.in_flight() == 1);
+    s.close();
+    char c;
+    CHECK(::recv(fds[1], &c, 1, MSG_DONTWAIT) == 0);  // eof, without another turn of the reactor
+    r.run();
+    ::close(fds[1]);
 }
