@@ -226,6 +226,9 @@ public:
         : p_(reinterpret_cast<const std::uint8_t*>(in.data())), end_(p_ + in.size()), le_(le), lim_(lim) {}
 
     bool at_end() const { return p_ == end_; }
+    std::size_t consumed(std::span<const std::byte> in) const {
+        return static_cast<std::size_t>(p_ - reinterpret_cast<const std::uint8_t*>(in.data()));
+    }
 
     result<k> object() {
         if (++depth_ > lim_.max_depth) return errc::too_deep;
@@ -444,6 +447,14 @@ private:
 };
 
 }  // namespace
+
+result<std::pair<k, std::size_t>> decode_prefix(std::span<const std::byte> bytes, bool little_endian,
+                                               const limits& lim) {
+    reader r(bytes, little_endian, lim);
+    auto x = r.object();
+    if (!x) return x.error();
+    return std::pair{std::move(*x), r.consumed(bytes)};
+}
 
 result<k> decode(std::span<const std::byte> body, bool little_endian, const limits& lim) {
     reader r(body, little_endian, lim);

@@ -42,6 +42,10 @@ void write_header(std::span<std::byte> out, msg_type t, std::uint64_t length, st
 result<std::size_t> encoded_size(const k& x, int capability = default_capability);
 // Appends the encoded object to out.
 result<void> encode(const k& x, byte_buffer& out, int capability = default_capability);
+// Decodes the object at the front of bytes; returns it and the bytes it took
+// (tickerplant logs hold objects back to back without headers).
+result<std::pair<k, std::size_t>> decode_prefix(std::span<const std::byte> bytes, bool little_endian = true,
+                                               const limits& lim = {});
 // Decodes exactly one object that must fill the whole of body.
 result<k> decode(std::span<const std::byte> body, bool little_endian = true, const limits& lim = {});
 
