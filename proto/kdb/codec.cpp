@@ -1,6 +1,9 @@
 #include <qwire/proto/kdb/codec.hpp>
 
 #include <bit>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cstring>
 
 namespace qwire::kdb {
@@ -220,6 +223,36 @@ result<void> encode_message(const k& x, msg_type t, byte_buffer& out, bool compr
 
 namespace {
 
+// Records where each of the first n NUL-terminated names in [p, end) starts
+// (off[0] = 0); returns how many terminators were found (n when all were).
+// 16 bytes at a time: symbol vectors are mostly short names.
+std::size_t find_terminators(const std::uint8_t* p, const std::uint8_t* end, std::size_t* off, std::size_t n) {
+    if (n == 0) return 0;
+    off[0] = 0;
+    std::size_t found = 0;
+    const std::uint8_t* q = p;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    while (q + 16 <= end) {
+        auto mask = static_cast<unsigned>(
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), zero)));
+        while (mask) {
+            const auto bit = static_cast<unsigned>(__builtin_ctz(mask));
+            mask &= mask - 1;
+            if (++found == n) return found;
+            off[found] = static_cast<std::size_t>(q - p) + bit + 1;
+        }
+        q += 16;
+    }
+#endif
+    for (; q < end; ++q)
+        if (*q == 0) {
+            if (++found == n) return found;
+            off[found] = static_cast<std::size_t>(q - p) + 1;
+        }
+    return found;
+}
+
 class reader {
 public:
     reader(std::span<const std::byte> in, bool le, const limits& lim)
@@ -318,17 +351,13 @@ private:
         node->attribute = *a;
         node->n = n;
         if (t == qtype::symbol) {
-            // Find the n terminators first, then copy the names in one go.
+            // Find the n terminators in one pass, then copy the names in one go.
             if (n > left()) return errc::truncated;
             node->offsets.resize(n);
-            const std::uint8_t* q = p_;
-            for (std::size_t i = 0; i < n; ++i) {
-                node->offsets[i] = static_cast<std::size_t>(q - p_);
-                const void* nul = std::memchr(q, 0, static_cast<std::size_t>(end_ - q));
-                if (!nul) return errc::unterminated_symbol;
-                q = static_cast<const std::uint8_t*>(nul) + 1;
-            }
-            node->data.resize(static_cast<std::size_t>(q - p_));
+            const std::size_t found = find_terminators(p_, end_, node->offsets.data(), n);
+            if (found < n) return errc::unterminated_symbol;
+            const std::size_t bytes = n == 0 ? 0 : node->offsets[n - 1] + std::strlen(reinterpret_cast<const char*>(p_) + node->offsets[n - 1]) + 1;
+            node->data.resize(bytes);
             take(node->data.data(), node->data.size());
             return k(std::move(node));
         }

@@ -227,7 +227,7 @@ k new_vector(type_t t, std::size_t count) {
         n->offsets.resize(count);
         for (std::size_t i = 0; i < count; ++i) n->offsets[i] = i;
     } else {
-        n->data.assign(count * item_size(t), std::byte{0});
+        n->data.assign(count * item_size(t), std::byte{0});  // new_vector promises zeroed items
     }
     return k(std::move(n));
 }

@@ -30,6 +30,30 @@ class k;
 
 namespace detail {
 
+// An allocator whose resize() leaves new bytes uninitialised: decoding
+// overwrites them at once, and zero-filling first would cost a second pass.
+template <class T>
+struct uninitialized_allocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = uninitialized_allocator<U>;
+    };
+    uninitialized_allocator() = default;
+    template <class U>
+    uninitialized_allocator(const uninitialized_allocator<U>&) noexcept {}
+    template <class U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
+template <class T>
+using raw_vector = std::vector<T, uninitialized_allocator<T>>;
+
 struct node {
     type_t t = qtype::unary_primitive;  // (::) by default
     std::uint8_t attribute = 0;
@@ -45,8 +69,8 @@ struct node {
     } v{};
     std::string s;                      // symbol atom, error text, lambda context
     std::size_t n = 0;                  // items of a simple vector
-    std::vector<std::byte> data;        // simple vector items; symbol vectors: names, each NUL-terminated
-    std::vector<std::size_t> offsets;   // symbol vectors: where each name starts in data
+    raw_vector<std::byte> data;         // simple vector items; symbol vectors: names, each NUL-terminated
+    raw_vector<std::size_t> offsets;    // symbol vectors: where each name starts in data
     std::vector<k> items;               // general list; dict keys+values; table {names, columns}; function parts
 };
 
