@@ -132,3 +132,13 @@ TEST_CASE("decode and decompress: random corruption never crashes (bounded)") {
     }
     SUCCEED("survived; " << decoded << " corrupted inputs still decoded to some value");
 }
+
+TEST_CASE("header: lengths over 4 GB use byte 3 (capability 5/6, provisional)") {
+    std::vector<std::byte> h(8);
+    const std::uint64_t five_gb = (std::uint64_t{5} << 30) + 123;
+    write_header(h, msg_type::sync, five_gb);
+    CHECK(static_cast<int>(h[3]) == 1);
+    auto parsed = parse_header(h);
+    REQUIRE(parsed);
+    CHECK(parsed->length == five_gb);
+}
