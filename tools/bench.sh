@@ -11,3 +11,6 @@ args=(--benchmark_repetitions="${REPETITIONS:-5}" --benchmark_report_aggregates_
 "$root/build/bench/perf/qwire_bench_reactor" "${args[@]}" --benchmark_out="$out/reactor.json" --benchmark_out_format=json >/dev/null
 "$root/build/bench/perf/qwire_bench_asio_uring" "${args[@]}" --benchmark_out="$out/asio_uring.json" --benchmark_out_format=json >/dev/null
 python3 "$root/tools/bench_report.py" "$out/reactor.json" "$out/asio_uring.json"
+echo
+echo "kdb+ (medians; compare encode/decode with memcpy_trade_bytes, kdb_query_rtt with raw_pingpong_same_bytes):"
+"$root/build/bench/perf/qwire_bench_kdb" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true 2>/dev/null | grep -E "median"
