@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,16 @@ std::string clock_text(std::int64_t ns, int fraction_digits) {
     return out;
 }
 
+// "0N", "0W" or "-0W" for an integer null or infinity; empty otherwise.
+template <class T>
+const char* special(T v) {
+    constexpr T null = std::numeric_limits<T>::min(), inf = std::numeric_limits<T>::max();
+    if (v == null) return "0N";
+    if (v == inf) return "0W";
+    if (v == -inf) return "-0W";
+    return "";
+}
+
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // One item of a simple vector (or an atom) without its type suffix.
@@ -75,23 +86,17 @@ std::string item_text(type_t vt, const void* p) {
         }
         case qtype::short_: {
             const auto v = i16();
-            if (v == null_short) return "0N";
-            if (v == inf_short) return "0W";
-            if (v == -inf_short) return "-0W";
+            if (*special(v)) return special(v);
             return std::to_string(v);
         }
         case qtype::int_: {
             const auto v = i32();
-            if (v == null_int) return "0N";
-            if (v == inf_int) return "0W";
-            if (v == -inf_int) return "-0W";
+            if (*special(v)) return special(v);
             return std::to_string(v);
         }
         case qtype::long_: {
             const auto v = i64();
-            if (v == null_long) return "0N";
-            if (v == inf_long) return "0W";
-            if (v == -inf_long) return "-0W";
+            if (*special(v)) return special(v);
             return std::to_string(v);
         }
         case qtype::real: {
@@ -106,9 +111,7 @@ std::string item_text(type_t vt, const void* p) {
         }
         case qtype::timestamp: {
             const auto v = i64();
-            if (v == null_long) return "0N";
-            if (v == inf_long) return "0W";
-            if (v == -inf_long) return "-0W";
+            if (*special(v)) return special(v);
             const std::int64_t day = floor_div(v, 86'400'000'000'000);
             return date_text(static_cast<std::int32_t>(day)) + "D" + clock_text(v - day * 86'400'000'000'000, 9);
         }
@@ -120,9 +123,7 @@ std::string item_text(type_t vt, const void* p) {
         }
         case qtype::date: {
             const auto v = i32();
-            if (v == null_int) return "0N";
-            if (v == inf_int) return "0W";
-            if (v == -inf_int) return "-0W";
+            if (*special(v)) return special(v);
             return date_text(v);
         }
         case qtype::datetime: {
@@ -136,9 +137,7 @@ std::string item_text(type_t vt, const void* p) {
         }
         case qtype::timespan: {
             const auto v = i64();
-            if (v == null_long) return "0N";
-            if (v == inf_long) return "0W";
-            if (v == -inf_long) return "-0W";
+            if (*special(v)) return special(v);
             const std::int64_t a = v < 0 ? -v : v;
             return std::string(v < 0 ? "-" : "") + std::to_string(a / 86'400'000'000'000) + "D" +
                    clock_text(a % 86'400'000'000'000, 9);
@@ -147,9 +146,7 @@ std::string item_text(type_t vt, const void* p) {
         case qtype::second:
         case qtype::time: {
             const auto v = i32();
-            if (v == null_int) return "0N";
-            if (v == inf_int) return "0W";
-            if (v == -inf_int) return "-0W";
+            if (*special(v)) return special(v);
             const std::int64_t a = v < 0 ? -std::int64_t{v} : v;
             std::string sign = v < 0 ? "-" : "";
             if (vt == qtype::minute) return sign + two(static_cast<int>(a / 60)) + ":" + two(static_cast<int>(a % 60));

@@ -51,6 +51,27 @@ task<void> take(subscriber& s, std::vector<std::string>& out, int n) {
 
 }  // namespace
 
+// A tickerplant with a `trade table on loopback TCP, logging to a scratch
+// directory that goes away with it.
+struct tick_fixture {
+    explicit tick_fixture(const char* tag) : dir(scratch_dir(tag)), tp(srv, options(dir)) {
+        REQUIRE(tp.add_table("trade", trade_schema()));
+    }
+    ~tick_fixture() { std::filesystem::remove_all(dir); }
+    static tickerplant_options options(const std::string& dir) {
+        tickerplant_options o;
+        o.log_directory = dir;
+        return o;
+    }
+    reactor r;
+    std::string dir;
+    server srv;
+    tickerplant tp;
+    qwire::acceptor a = qwire::tcp_listen("127.0.0.1", 0).value();
+    std::uint16_t port = a.local_endpoint().port();
+    std::stop_source stop;
+};
+
 TEST_CASE("tick log: write, replay from a position, report a bad tail") {
     const auto dir = scratch_dir("log");
     const auto path = dir + "/sym2026.01.02";
@@ -96,16 +117,8 @@ TEST_CASE("tick log: write, replay from a position, report a bad tail") {
 }
 
 TEST_CASE("tick: feed -> tickerplant -> subscribers, filtered by sym, logged, end of day") {
-    reactor r;
-    const auto dir = scratch_dir("e2e");
-    server srv;
-    tickerplant_options o;
-    o.log_directory = dir;
-    tickerplant tp(srv, o);
-    REQUIRE(tp.add_table("trade", trade_schema()));
-    auto a = qwire::tcp_listen("127.0.0.1", 0).value();
-    const auto port = a.local_endpoint().port();
-    std::stop_source stop;
+    tick_fixture f("e2e");
+    auto& [r, dir, srv, tp, a, port, stop] = f;
 
     struct seen {
         std::vector<std::string> ibm_only, all;
@@ -150,23 +163,14 @@ TEST_CASE("tick: feed -> tickerplant -> subscribers, filtered by sym, logged, en
     });
     REQUIRE(scan);
     CHECK(logged == std::vector<std::string>{"trade:4:16", "trade:4:16"});
-    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("tick: q-style string subscription and the r.q recovery query") {
-    reactor r;
-    const auto dir = scratch_dir("rq");
-    server srv;
-    tickerplant_options o;
-    o.log_directory = dir;
-    tickerplant tp(srv, o);
-    REQUIRE(tp.add_table("trade", trade_schema()));
+    tick_fixture f("rq");
+    auto& [r, dir, srv, tp, a, port, stop] = f;
     REQUIRE(tp.add_table("quote", new_table({"time", "sym", "bid"}, {new_vector(qtype::timespan, 0), new_symbol_list({}),
                                                                        new_float_list({})})
                                       .value()));
-    auto a = qwire::tcp_listen("127.0.0.1", 0).value();
-    const auto port = a.local_endpoint().port();
-    std::stop_source stop;
     std::vector<std::string> out;
     auto client = [&]() -> task<void> {
         auto c = (co_await connection::connect_tcp("127.0.0.1", port)).value();
@@ -184,7 +188,6 @@ TEST_CASE("tick: q-style string subscription and the r.q recovery query") {
     };
     r.block_on(when_all(srv.serve(a, stop.get_token()), client()));
     CHECK(out == std::vector<std::string>{"`trade", "nosuch", "2", "1"});
-    std::filesystem::remove_all(dir);
 }
 
 namespace {
@@ -194,16 +197,8 @@ task<void> run_rt(connection c, std::int64_t from, std::function<void(const tick
 }  // namespace
 
 TEST_CASE("rt: a subscriber behind the tickerplant replays the log, then goes live") {
-    reactor r;
-    const auto dir = scratch_dir("rt");
-    server srv;
-    tickerplant_options o;
-    o.log_directory = dir;
-    tickerplant tp(srv, o);
-    REQUIRE(tp.add_table("trade", trade_schema()));
-    auto a = qwire::tcp_listen("127.0.0.1", 0).value();
-    const auto port = a.local_endpoint().port();
-    std::stop_source stop;
+    tick_fixture f("rt");
+    auto& [r, dir, srv, tp, a, port, stop] = f;
     std::vector<std::int64_t> positions;
     std::vector<double> prices;
     auto on_message = [&](const tick_message& m, std::int64_t pos) {
@@ -231,5 +226,4 @@ TEST_CASE("rt: a subscriber behind the tickerplant replays the log, then goes li
     r.block_on(when_all(srv.serve(a, stop.get_token()), client()));
     CHECK(positions == std::vector<std::int64_t>{1, 2, 3, 4, 5});
     CHECK(prices == std::vector<double>{1, 2, 3, 4, 5});
-    std::filesystem::remove_all(dir);
 }

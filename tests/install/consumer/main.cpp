@@ -3,6 +3,7 @@
 #include <qwire/core/reactor.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/tcp.hpp>
+#include <qwire/proto/kdb/codec.hpp>
 
 #include <cstdio>
 #include <string_view>
@@ -25,4 +26,7 @@ int main() {
         std::printf("%.*s\n", static_cast<int>(n), buf);
     };
     r.block_on(qwire::when_all(server(), client()));
+    qwire::byte_buffer b;
+    (void)qwire::kdb::encode(qwire::kdb::new_long(1), b);
+    std::printf("kdb: %zu bytes\n", b.size());
 }
