@@ -218,18 +218,15 @@ task<result<k>> connection::query(k request, op_options o) {
     if (!s) co_return errc::connection_closed;
     if (s->closed) co_return s->failure;
     auto p = std::make_shared<pending>();
-    co_await s->sess.write_lock().lock();
-    // Queue the waiter before the bytes go out: the response may come back
-    // before this coroutine runs again.
+    if (auto room = co_await s->sess.wait_for_room(); !room) {
+        s->fail(room.error());
+        co_return s->failure;
+    }
+    // The waiter joins the queue with its request, in the same order: the
+    // response may come back before this coroutine runs again.
+    if (auto e = s->sess.enqueue(request, msg_type::sync); !e) co_return e.error();  // nothing queued
     s->pending_queries.push_back(p);
-    auto w = co_await s->sess.write_locked(request, msg_type::sync, o);
-    s->sess.write_lock().unlock();
-    if (!w) {
-        if (w.error() == errc::capability || w.error() == errc::too_large) {
-            // Nothing was written: take the request back out of the queue.
-            std::erase(s->pending_queries, p);
-            co_return w.error();
-        }
+    if (auto w = co_await s->sess.send(o); !w) {
         s->fail(w.error());
         co_return s->failure;
     }

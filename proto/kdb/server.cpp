@@ -139,11 +139,19 @@ task<void> server::run_peer(std::shared_ptr<peer_state> p) {
             p->deferring = false;
             auto r = co_await sync_(handle, std::move(m->value));
             if (p->deferring) continue;  // answered later through deferred_response
-            auto w = r ? co_await p->sess.write_message(*r, msg_type::response)
-                       : co_await p->sess.write_error(r.error().message());
-            if (!w) break;
+            // Queue the response; send when no further request is waiting
+            // in the buffer, so a pipeline is answered in few writes.
+            if (auto room = co_await p->sess.wait_for_room(); !room) break;
+            auto e = r ? p->sess.enqueue(*r, msg_type::response)
+                       : p->sess.enqueue(new_error(r.error().message()), msg_type::response);
+            if (!e) e = p->sess.enqueue(new_error(e.error().message()), msg_type::response);
+            if (!e) break;
+            if (!p->sess.message_buffered())
+                if (!co_await p->sess.send()) break;
         } else if (m->type == msg_type::async) {
             co_await async_(handle, std::move(m->value));
+            if (!p->sess.message_buffered())
+                if (!co_await p->sess.send()) break;  // responses queued before this message
         } else {
             break;  // a response we never asked for
         }

@@ -26,18 +26,54 @@ task<result<message>> session::read_message(op_options o) {
     co_return m;
 }
 
-task<result<void>> session::write_locked(const k& x, msg_type t, op_options o) {
-    wbuf_.clear();
-    if (auto r = encode_message(x, t, wbuf_, compresses(), capability_); !r) co_return r;
-    const const_buffer piece = buffer(std::span<const std::byte>(wbuf_.data()));
-    co_return co_await io_.write_all(std::span(&piece, 1), std::move(o));
+namespace {
+struct room_awaiter {
+    std::deque<std::coroutine_handle<>>& waiters;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) { waiters.push_back(h); }
+    void await_resume() const noexcept {}
+};
+}  // namespace
+
+task<result<void>> session::wait_for_room() {
+    while (!write_failure_ && sending_now_ && queue_.size() >= high_water) co_await room_awaiter{room_waiters_};
+    if (write_failure_) co_return write_failure_;
+    co_return result<void>{};
+}
+
+result<void> session::enqueue(const k& x, msg_type t) {
+    if (write_failure_) return write_failure_;
+    return encode_message(x, t, queue_, compresses(), capability_);
+}
+
+task<result<void>> session::send(op_options o) {
+    if (sending_now_) co_return result<void>{};  // the sender in charge takes ours too
+    sending_now_ = true;
+    result<void> r;
+    while (r && !queue_.empty()) {
+        sending_.swap(queue_);
+        for (auto h : std::exchange(room_waiters_, {})) reactor::current()->schedule(h);
+        const const_buffer piece = buffer(std::span<const std::byte>(sending_.data()));
+        r = co_await io_.write_all(std::span(&piece, 1), o);
+        sending_.clear();
+    }
+    sending_now_ = false;
+    if (!r) {
+        write_failure_ = r.error();
+        for (auto h : std::exchange(room_waiters_, {})) reactor::current()->schedule(h);
+    }
+    co_return r;
 }
 
 task<result<void>> session::write_message(const k& x, msg_type t, op_options o) {
-    co_await wlock_.lock();
-    auto r = co_await write_locked(x, t, std::move(o));
-    wlock_.unlock();
-    co_return r;
+    if (auto room = co_await wait_for_room(); !room) co_return room;
+    if (auto e = enqueue(x, t); !e) co_return e;
+    co_return co_await send(std::move(o));
+}
+
+bool session::message_buffered() const {
+    auto h = parse_header(rbuf_.data());
+    return h && rbuf_.size() >= h->length;
 }
 
 task<result<void>> session::write_error(std::string_view text, op_options o) {

@@ -1,6 +1,10 @@
 // The part of a kdb+ connection both ends share: reading whole messages from
-// the transport, writing them one at a time (an async mutex keeps concurrent
-// writers from interleaving), and the compression policy.
+// the transport, a send queue, and the compression policy.
+//
+// Writers encode into the queue; the first one finds nobody sending and
+// sends, and keeps sending whatever others queued meanwhile, so pipelined
+// messages leave in one write instead of one each. A writer that finds the
+// queue over its high-water mark waits for room.
 #pragma once
 
 #include <qwire/core/reactor.hpp>
@@ -19,35 +23,6 @@ enum class compression { auto_, always, never };
 
 namespace detail {
 
-// A FIFO mutex for coroutines on one reactor.
-class async_mutex {
-public:
-    struct lock_awaiter {
-        async_mutex& m;
-        bool await_ready() noexcept {
-            if (m.locked_) return false;
-            m.locked_ = true;
-            return true;
-        }
-        void await_suspend(std::coroutine_handle<> h) { m.waiters_.push_back(h); }
-        void await_resume() const noexcept {}
-    };
-    lock_awaiter lock() noexcept { return {*this}; }
-    void unlock() {
-        if (waiters_.empty()) {
-            locked_ = false;
-            return;
-        }
-        auto h = waiters_.front();  // ownership passes straight to the next waiter
-        waiters_.pop_front();
-        reactor::current()->schedule(h);
-    }
-
-private:
-    bool locked_ = false;
-    std::deque<std::coroutine_handle<>> waiters_;
-};
-
 class session {
 public:
     session(transport t, int capability, compression c, limits lim)
@@ -57,14 +32,25 @@ public:
 
     // The next whole message, decompressed and decoded.
     task<result<message>> read_message(op_options o = {});
-    // Encodes and writes one message; concurrent callers queue in order.
+    // Queues one message and sends the queue unless someone already is.
+    // Messages leave in the order they were queued.
     task<result<void>> write_message(const k& x, msg_type t, op_options o = {});
     // Writes an error response ('text).
     task<result<void>> write_error(std::string_view text, op_options o = {});
 
-    async_mutex& write_lock() noexcept { return wlock_; }
-    // Encode and write while the caller already holds write_lock().
-    task<result<void>> write_locked(const k& x, msg_type t, op_options o);
+    // The same in steps, for a caller that must note something between
+    // getting room and queueing (the client queues a response waiter):
+    // wait_for_room(), then enqueue() (nothing suspends between them), then
+    // send().
+    task<result<void>> wait_for_room();
+    result<void> enqueue(const k& x, msg_type t);
+    task<result<void>> send(op_options o = {});
+
+    static constexpr std::size_t high_water = 4 << 20;
+
+    // Whether a whole message is already buffered: a server answering a
+    // pipeline sends its responses once the buffered requests are done.
+    bool message_buffered() const;
 
     int capability() const noexcept { return capability_; }
     void set_capability(int c) noexcept { capability_ = c; }
@@ -78,9 +64,11 @@ private:
     bool compress_;
     limits lim_;
     byte_buffer rbuf_;
-    byte_buffer wbuf_;
-    byte_buffer plain_;
-    async_mutex wlock_;
+    byte_buffer queue_;    // encoded, waiting to be sent
+    byte_buffer sending_;  // being sent
+    bool sending_now_ = false;
+    std::error_code write_failure_;
+    std::deque<std::coroutine_handle<>> room_waiters_;
 };
 
 }  // namespace detail
