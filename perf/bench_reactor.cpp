@@ -62,8 +62,12 @@ void pingpong_qwire(benchmark::State& state) {
                 r,
                 [](socket_stream& st) -> task<void> {
                     std::array<std::byte, message_size> buf;
-                    while (co_await read_exact(st, std::span(buf)))
-                        if (!co_await st.write_all(std::span<const std::byte>(buf))) break;
+                    for (;;) {
+                        auto got = co_await read_exact(st, std::span(buf));
+                        if (!got) break;
+                        auto sent = co_await st.write_all(std::span<const std::byte>(buf));
+                        if (!sent) break;
+                    }
                 }(st),
                 p);
         });
@@ -222,7 +226,9 @@ void bulk_qwire(benchmark::State& state) {
             socket_stream st(fd, r);
             r.block_on([](socket_stream& st) -> task<void> {
                 std::vector<std::byte> data(bulk_chunk, std::byte{'x'});
-                while (co_await st.write_all(std::span<const std::byte>(data))) {
+                for (;;) {
+                    auto sent = co_await st.write_all(std::span<const std::byte>(data));
+                    if (!sent) break;
                 }
             }(st));
             (void)st.release();

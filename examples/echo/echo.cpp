@@ -62,7 +62,9 @@ task<void> echo(S s) {
     std::vector<std::byte> buf(64 * 1024);
     for (;;) {
         auto n = co_await s.read_some(buf);
-        if (!n || !co_await s.write_all(std::span<const std::byte>(buf.data(), *n))) co_return;
+        if (!n) co_return;
+        auto sent = co_await s.write_all(std::span<const std::byte>(buf.data(), *n));
+        if (!sent) co_return;
     }
 }
 

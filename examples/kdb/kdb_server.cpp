@@ -23,7 +23,8 @@ task<void> feed(kdb::tickerplant& tp) {
     std::mt19937_64 rng(1);
     static const std::string_view names[] = {"IBM", "MSFT", "AAPL", "GOOG"};
     for (;;) {
-        if (!co_await sleep_for(std::chrono::milliseconds(100))) co_return;
+        auto slept = co_await sleep_for(std::chrono::milliseconds(100));
+        if (!slept) co_return;
         std::vector<std::string_view> syms;
         std::vector<double> prices;
         std::vector<std::int64_t> sizes;

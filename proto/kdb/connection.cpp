@@ -84,8 +84,11 @@ task<void> read_loop(std::shared_ptr<connection::state> s) {
             case msg_type::sync: {
                 // The server waits for our answer; never leave it hanging.
                 result<k> answer = s->sync_handler ? s->sync_handler(m->value) : result<k>(remote_error("unable to process sync requests"));
-                auto w = answer ? co_await s->sess.write_message(*answer, msg_type::response)
-                                : co_await s->sess.write_error(answer.error().message());
+                result<void> w;
+                if (answer)
+                    w = co_await s->sess.write_message(*answer, msg_type::response);
+                else
+                    w = co_await s->sess.write_error(answer.error().message());
                 if (!w) {
                     s->fail(w.error());
                     co_return;

@@ -9,6 +9,7 @@ struct peer_state {
     std::string user;
     bool closed = false;
     bool deferring = false;        // set by defer() during on_sync
+    bool flush_scheduled = false;  // a flush_later is waiting to run
     unsigned deferred_open = 0;    // deferred responses not yet sent
 
     peer_state(transport t, int cap, const server_options& o, std::uint64_t i, std::string u)
@@ -123,10 +124,21 @@ task<void> server::serve_connection(transport t) {
     const int cap = std::min(login->capability, o_.capability);
     const std::byte reply = static_cast<std::byte>(cap);
     const const_buffer piece{&reply, 1};
-    if (!co_await t.write_all(std::span(&piece, 1), {clock::now() + o_.handshake_timeout})) co_return;
+    auto replied = co_await t.write_all(std::span(&piece, 1), {clock::now() + o_.handshake_timeout});
+    if (!replied) co_return;
     auto p = std::make_shared<peer_state>(std::move(t), cap, o_, next_id_++, login->user);
     co_await run_peer(std::move(p));
 }
+
+namespace {
+task<void> flush_later(std::shared_ptr<peer_state> p) {
+    p->flush_scheduled = false;
+    // Named result: g++ 12 miscompiles `if (!co_await ...)` in some
+    // coroutines (a trap on resumption).
+    auto sent = co_await p->sess.send();
+    if (!sent) peer(p).close();
+}
+}  // namespace
 
 task<void> server::run_peer(std::shared_ptr<peer_state> p) {
     peers_.emplace(p->id, p);
@@ -146,12 +158,22 @@ task<void> server::run_peer(std::shared_ptr<peer_state> p) {
                        : p->sess.enqueue(new_error(r.error().message()), msg_type::response);
             if (!e) e = p->sess.enqueue(new_error(e.error().message()), msg_type::response);
             if (!e) break;
-            if (!p->sess.message_buffered())
-                if (!co_await p->sess.send()) break;
+            if (!p->sess.message_buffered()) {
+                auto sent = co_await p->sess.send();
+                if (!sent) break;
+            } else if (!p->flush_scheduled) {
+                // More requests are buffered: answer them first and send the
+                // responses together, but no later than when this loop next
+                // suspends (a slow handler must not hold earlier answers).
+                p->flush_scheduled = true;
+                reactor::current()->spawn(flush_later(p));
+            }
         } else if (m->type == msg_type::async) {
             co_await async_(handle, std::move(m->value));
-            if (!p->sess.message_buffered())
-                if (!co_await p->sess.send()) break;  // responses queued before this message
+            if (!p->sess.message_buffered()) {
+                auto sent = co_await p->sess.send();  // responses queued before this message
+                if (!sent) break;
+            }
         } else {
             break;  // a response we never asked for
         }

@@ -15,7 +15,8 @@ task<void> echo(S s) {
     for (;;) {
         auto n = co_await s.read_some(buf);
         if (!n) co_return;
-        if (!co_await s.write_all(std::span<const std::byte>(buf.data(), *n))) co_return;
+        auto sent = co_await s.write_all(std::span<const std::byte>(buf.data(), *n));
+        if (!sent) co_return;
     }
 }
 

@@ -213,9 +213,11 @@ TEST_CASE("tcp: a thousand concurrent connections on one reactor") {
         auto s = co_await tcp_connect("127.0.0.1", port);
         if (!s) co_return false;
         const auto payload = test::pattern(100 + i, static_cast<unsigned>(i));
-        if (!co_await s->write_all(payload)) co_return false;
+        auto sent = co_await s->write_all(payload);
+        if (!sent) co_return false;
         std::vector<std::byte> back(payload.size());
-        if (!co_await read_exact(*s, std::span(back))) co_return false;
+        auto got = co_await read_exact(*s, std::span(back));
+        if (!got) co_return false;
         co_return back == payload;
     };
     std::vector<task<bool>> clients;

@@ -182,6 +182,48 @@ TEST_CASE("kdb client/server: pushes, deferred responses, callbacks into the cli
     CHECK(out == std::vector<std::string>{"`pushed", "`done later", "`released"});
 }
 
+TEST_CASE("kdb server: a slow request does not hold back the answers pipelined before it") {
+    // The slow handler waits until the client has the fast answer: if the
+    // server held the fast response until its buffer drained, both would
+    // wait for each other and the deadline would end the test.
+    struct gate {
+        std::coroutine_handle<> waiter{};
+        bool open = false;
+        void release() {
+            open = true;
+            if (waiter) reactor::current()->schedule(std::exchange(waiter, {}));
+        }
+    } g;
+    // Awaited through a pointer: g++ 12 awaits a copy of an lvalue awaiter
+    // reached through a lambda capture.
+    struct wait_for {
+        gate* g;
+        bool await_ready() const noexcept { return g->open; }
+        void await_suspend(std::coroutine_handle<> h) noexcept { g->waiter = h; }
+        void await_resume() const noexcept {}
+    };
+    server srv;
+    srv.on_sync([&](peer&, k x) -> task<result<k>> {
+        if (text_of(x) == "slow") co_await wait_for{&g};
+        co_return x;
+    });
+    auto out = over_pipe(srv, [&](connection& c) -> task<std::vector<std::string>> {
+        std::vector<std::string> got;
+        auto fast = [&]() -> task<void> {
+            auto r = co_await c.query("fast", {qwire::after(5s)});
+            got.push_back(r ? to_string(*r) : r.error().message());
+            g.release();
+        };
+        auto slow = [&]() -> task<void> {
+            auto r = co_await c.query("slow", {qwire::after(5s)});
+            got.push_back(r ? to_string(*r) : r.error().message());
+        };
+        co_await when_all(fast(), slow());
+        co_return got;
+    });
+    CHECK(out == std::vector<std::string>{"\"fast\"", "\"slow\""});
+}
+
 TEST_CASE("kdb client: stop and deadline abandon a query without losing the next response") {
     server srv;
     srv.on_sync([](peer&, k x) -> task<result<k>> {
