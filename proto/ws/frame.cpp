@@ -1,0 +1,118 @@
+#include <qwire/proto/ws/frame.hpp>
+
+#include <cstring>
+#include <string>
+
+namespace qwire::ws {
+namespace {
+
+class ws_category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "websocket"; }
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+            case errc::reserved_bits: return "websocket: reserved bits set";
+            case errc::bad_opcode: return "websocket: unknown opcode";
+            case errc::control_too_long: return "websocket: control frame longer than 125 bytes";
+            case errc::fragmented_control: return "websocket: fragmented control frame";
+            case errc::non_minimal_length: return "websocket: payload length not minimally encoded";
+            case errc::length_overflow: return "websocket: payload length out of range";
+        }
+        return "websocket error " + std::to_string(ev);
+    }
+};
+
+bool is_control(opcode op) { return static_cast<std::uint8_t>(op) >= 8; }
+
+}  // namespace
+
+const std::error_category& category() noexcept {
+    static const ws_category c;
+    return c;
+}
+
+std::size_t encode_header(const frame_header& h, std::span<std::byte> out) noexcept {
+    auto* b = reinterpret_cast<std::uint8_t*>(out.data());
+    b[0] = static_cast<std::uint8_t>((h.fin ? 0x80 : 0) | static_cast<std::uint8_t>(h.op));
+    const std::uint8_t mask_bit = h.masked ? 0x80 : 0;
+    std::size_t n;
+    if (h.payload_length < 126) {
+        b[1] = static_cast<std::uint8_t>(mask_bit | h.payload_length);
+        n = 2;
+    } else if (h.payload_length <= 0xffff) {
+        b[1] = mask_bit | 126;
+        b[2] = static_cast<std::uint8_t>(h.payload_length >> 8);
+        b[3] = static_cast<std::uint8_t>(h.payload_length);
+        n = 4;
+    } else {
+        b[1] = mask_bit | 127;
+        for (int i = 0; i < 8; ++i) b[2 + i] = static_cast<std::uint8_t>(h.payload_length >> (56 - 8 * i));
+        n = 10;
+    }
+    if (h.masked) {
+        std::memcpy(b + n, h.mask.data(), 4);
+        n += 4;
+    }
+    return n;
+}
+
+result<parsed> parse_header(std::span<const std::byte> in) noexcept {
+    const auto* b = reinterpret_cast<const std::uint8_t*>(in.data());
+    parsed p;
+    if (in.size() < 2) {
+        p.need = 2;
+        return p;
+    }
+    if (b[0] & 0x70) return errc::reserved_bits;
+    p.h.fin = b[0] & 0x80;
+    const std::uint8_t op = b[0] & 0x0f;
+    if ((op > 2 && op < 8) || op > 10) return errc::bad_opcode;
+    p.h.op = static_cast<opcode>(op);
+    p.h.masked = b[1] & 0x80;
+    const std::uint8_t len7 = b[1] & 0x7f;
+    const std::size_t ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+    const std::size_t total = 2 + ext + (p.h.masked ? 4 : 0);
+    if (in.size() < total) {
+        p.need = total;
+        return p;
+    }
+    std::uint64_t len = len7;
+    if (len7 == 126) {
+        len = (std::uint64_t{b[2]} << 8) | b[3];
+        if (len < 126) return errc::non_minimal_length;
+    } else if (len7 == 127) {
+        len = 0;
+        for (int i = 0; i < 8; ++i) len = (len << 8) | b[2 + i];
+        if (len >> 63) return errc::length_overflow;
+        if (len <= 0xffff) return errc::non_minimal_length;
+    }
+    if (is_control(p.h.op)) {
+        if (len > 125) return errc::control_too_long;
+        if (!p.h.fin) return errc::fragmented_control;
+    }
+    if (p.h.masked) std::memcpy(p.h.mask.data(), b + 2 + ext, 4);
+    p.h.payload_length = len;
+    p.h.header_length = total;
+    p.complete = true;
+    return p;
+}
+
+std::size_t mask_copy(std::byte* dst, const std::byte* src, std::size_t n, std::array<std::uint8_t, 4> key,
+                      std::size_t phase) noexcept {
+    // The key rotated to the phase, repeated to fill a 64-bit word.
+    std::uint8_t k8[8];
+    for (int i = 0; i < 8; ++i) k8[i] = key[(phase + static_cast<std::size_t>(i)) & 3];
+    std::uint64_t k64;
+    std::memcpy(&k64, k8, 8);
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, src + i, 8);
+        w ^= k64;
+        std::memcpy(dst + i, &w, 8);
+    }
+    for (; i < n; ++i) dst[i] = src[i] ^ static_cast<std::byte>(k8[i & 7]);
+    return (phase + n) & 3;
+}
+
+}  // namespace qwire::ws
