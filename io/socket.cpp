@@ -52,9 +52,11 @@ result<acceptor> acceptor::listen(const endpoint& ep, int backlog, reactor& r) {
     if (::bind(a.fd_, ep.data(), ep.size()) < 0) return errno_code(errno);
     if (::listen(a.fd_, backlog) < 0) return errno_code(errno);
     a.local_ = ep;
-    socklen_t len = endpoint::capacity();
-    if (::getsockname(a.fd_, a.local_.data(), &len) == 0) a.local_.resize(len);
-    if (ep.family() == AF_UNIX) a.local_ = ep;  // getsockname drops nothing we need, but keep the caller's form
+    if (ep.family() != AF_UNIX) {
+        // Port 0 means "any free port": ask which one it was.
+        socklen_t len = endpoint::capacity();
+        if (::getsockname(a.fd_, a.local_.data(), &len) == 0) a.local_.resize(len);
+    }
     return a;
 }
 

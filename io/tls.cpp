@@ -109,28 +109,27 @@ void configure(WOLFSSL_CTX* raw) {
 }
 }  // namespace
 
-result<tls_context> tls_context::client() {
+// What both sides share: TLS 1.2+, the engine's I/O callbacks, the cipher list.
+result<tls_context> tls_context::make(bool server) {
     init_library();
     tls_context c;
-    WOLFSSL_CTX* raw = wolfSSL_CTX_new(wolfSSLv23_client_method());
+    WOLFSSL_CTX* raw = wolfSSL_CTX_new(server ? wolfSSLv23_server_method() : wolfSSLv23_client_method());
     if (!raw) return make_tls_error(MEMORY_E);
     c.ctx_.reset(raw, wolfSSL_CTX_free);
+    c.server_ = server;
     configure(raw);
-    wolfSSL_CTX_set_verify(raw, WOLFSSL_VERIFY_PEER, nullptr);
+    // Clients verify the server; servers do not ask for client certificates.
+    wolfSSL_CTX_set_verify(raw, server ? WOLFSSL_VERIFY_NONE : WOLFSSL_VERIFY_PEER, nullptr);
     if (auto r = c.set_ciphers(std::string(default_ciphers)); !r) return r.error();
     return c;
 }
 
+result<tls_context> tls_context::client() { return make(false); }
+
 result<tls_context> tls_context::server(const std::string& cert_chain_file, const std::string& key_file) {
-    init_library();
-    tls_context c;
-    WOLFSSL_CTX* raw = wolfSSL_CTX_new(wolfSSLv23_server_method());
-    if (!raw) return make_tls_error(MEMORY_E);
-    c.ctx_.reset(raw, wolfSSL_CTX_free);
-    c.server_ = true;
-    configure(raw);
-    wolfSSL_CTX_set_verify(raw, WOLFSSL_VERIFY_NONE, nullptr);
-    if (auto r = c.set_ciphers(std::string(default_ciphers)); !r) return r.error();
+    auto c = make(true);
+    if (!c) return c;
+    WOLFSSL_CTX* raw = c->native();
     if (int rc = wolfSSL_CTX_use_certificate_chain_file(raw, cert_chain_file.c_str()); rc != WOLFSSL_SUCCESS)
         return make_tls_error(rc == 0 ? WOLFSSL_BAD_FILE : rc);
     if (int rc = wolfSSL_CTX_use_PrivateKey_file(raw, key_file.c_str(), WOLFSSL_FILETYPE_PEM); rc != WOLFSSL_SUCCESS)

@@ -65,6 +65,7 @@ public:
     bool is_server() const noexcept { return server_; }
 
 private:
+    static result<tls_context> make(bool server);
     std::shared_ptr<WOLFSSL_CTX> ctx_;
     bool server_ = false;
 };

@@ -30,6 +30,22 @@ inline reactor::options mode_options(reactor::setup m) {
 
 inline std::string cert(const char* name) { return std::string(QWIRE_TEST_CERTS) + "/" + name; }
 
+// Hex text to bytes and back (test vectors, peer output).
+inline std::vector<std::byte> unhex(const std::string& h) {
+    std::vector<std::byte> out(h.size() / 2);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::byte>(std::stoi(h.substr(2 * i, 2), nullptr, 16));
+    return out;
+}
+inline std::string hex(std::span<const std::byte> b) {
+    static const char* digits = "0123456789abcdef";
+    std::string s;
+    for (auto x : b) {
+        s += digits[static_cast<unsigned>(x) >> 4];
+        s += digits[static_cast<unsigned>(x) & 15];
+    }
+    return s;
+}
+
 // Deterministic bytes for transfer checks.
 inline std::vector<std::byte> pattern(std::size_t n, unsigned seed = 1) {
     std::vector<std::byte> v(n);

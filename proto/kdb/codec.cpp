@@ -202,20 +202,19 @@ result<void> encode_message(const k& x, msg_type t, byte_buffer& out, bool compr
     // Up to capability 3 a message must stay under 2 GB; 5 and 6 allow up to
     // 1 TB (provisional framing, see parse_header).
     if (total > (capability >= 5 ? (std::uint64_t{1} << 40) - 1 : 0x7fffffffu)) return errc::too_large;
-    if (compress_it && total > 2000) {
-        byte_buffer plain(total);
-        auto span = plain.prepare(total);
+    auto write_plain = [&](byte_buffer& b) {
+        auto span = b.prepare(total);
         write_header(span, t, total);
         writer(span.data() + header_size).object(x);
-        plain.commit(total);
-        if (kdb::compress(plain.data(), out)) return {};
-        out.append(plain.data().data(), total);
+        b.commit(total);
+    };
+    if (!compress_it || total <= 2000) {
+        write_plain(out);
         return {};
     }
-    auto span = out.prepare(total);
-    write_header(span, t, total);
-    writer(span.data() + header_size).object(x);
-    out.commit(total);
+    byte_buffer plain(total);
+    write_plain(plain);
+    if (!kdb::compress(plain.data(), out)) out.append(plain.data().data(), total);  // not worth it: send plain
     return {};
 }
 

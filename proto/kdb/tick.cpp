@@ -58,11 +58,9 @@ std::set<std::string> symbol_set(const k& x) {
 // The symbols of a q text argument such as `IBM`MSFT (or ` for all).
 std::vector<std::string> parse_symbols(std::string_view text) {
     std::vector<std::string> out;
-    std::size_t i = text.find('`');
-    while (i != std::string_view::npos) {
-        const std::size_t j = text.find_first_of("` ;]", i + 1);
-        out.emplace_back(text.substr(i + 1, (j == std::string_view::npos ? text.size() : j) - i - 1));
-        i = j != std::string_view::npos && text[j] == '`' ? j : text.find('`', j == std::string_view::npos ? text.size() : j);
+    for (std::size_t i = text.find('`'); i != std::string_view::npos; i = text.find('`', i + 1)) {
+        const std::string_view rest = text.substr(i + 1);
+        out.emplace_back(rest.substr(0, rest.find_first_of("` ;]")));
     }
     return out;
 }

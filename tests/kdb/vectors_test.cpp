@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include <fstream>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 using namespace qwire::kdb;
 using qwire::byte_buffer;
 using qwire::result;
+using qwire::test::unhex;
 
 namespace {
 
@@ -21,11 +24,6 @@ struct vector_case {
     std::vector<std::byte> bytes;
 };
 
-std::vector<std::byte> unhex(const std::string& h) {
-    std::vector<std::byte> out;
-    for (std::size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<std::byte>(std::stoi(h.substr(i, 2), nullptr, 16)));
-    return out;
-}
 
 std::vector<vector_case> load(const char* file) {
     std::ifstream in(std::string(QWIRE_KDB_VECTORS) + "/" + file);

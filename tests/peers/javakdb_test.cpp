@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "peers/process.hpp"
+#include "support.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,26 +24,12 @@ using namespace qwire::kdb;
 using qwire::byte_buffer;
 using qwire::reactor;
 using qwire::task;
+using qwire::test::hex;
+using qwire::test::unhex;
 
 namespace {
 
 const std::string java = "java -cp " QWIRE_JAVAKDB_CLASSPATH " KdbDriver";
-
-std::vector<std::byte> unhex(const std::string& h) {
-    std::vector<std::byte> out(h.size() / 2);
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::byte>(std::stoi(h.substr(2 * i, 2), nullptr, 16));
-    return out;
-}
-
-std::string hex(std::span<const std::byte> b) {
-    static const char* d = "0123456789abcdef";
-    std::string s;
-    for (auto x : b) {
-        s += d[static_cast<unsigned>(x) >> 4];
-        s += d[static_cast<unsigned>(x) & 15];
-    }
-    return s;
-}
 
 struct entry {
     std::string name;
