@@ -33,6 +33,8 @@ public:
         return {buf_.get() + wr_, cap_ - wr_};
     }
     void commit(std::size_t n) noexcept { wr_ += n; }
+    // Takes back the last n committed bytes.
+    void unwrite(std::size_t n) noexcept { wr_ -= n; }
     void consume(std::size_t n) noexcept {
         rd_ += n;
         if (rd_ == wr_) rd_ = wr_ = 0;

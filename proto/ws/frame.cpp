@@ -1,6 +1,8 @@
 #include <qwire/proto/ws/frame.hpp>
 
 #include <cstring>
+#include <random>
+#include <sys/random.h>
 #include <string>
 
 namespace qwire::ws {
@@ -17,6 +19,13 @@ public:
             case errc::fragmented_control: return "websocket: fragmented control frame";
             case errc::non_minimal_length: return "websocket: payload length not minimally encoded";
             case errc::length_overflow: return "websocket: payload length out of range";
+            case errc::closed: return "websocket: the peer closed the connection";
+            case errc::message_too_big: return "websocket: message larger than the limit";
+            case errc::fragmented: return "websocket: fragmented messages are not supported";
+            case errc::text_refused: return "websocket: text frames are not accepted";
+            case errc::bad_masking: return "websocket: wrong masking for the sender's role";
+            case errc::bad_upgrade: return "websocket: the upgrade response is not a valid 101";
+            case errc::upgrade_rejected: return "websocket: the server refused the upgrade";
         }
         return "websocket error " + std::to_string(ev);
     }
@@ -113,6 +122,44 @@ std::size_t mask_copy(std::byte* dst, const std::byte* src, std::size_t n, std::
     }
     for (; i < n; ++i) dst[i] = src[i] ^ static_cast<std::byte>(k8[i & 7]);
     return (phase + n) & 3;
+}
+
+void append_frame(byte_buffer& out, opcode op, std::span<const const_buffer> pieces,
+                  const std::array<std::uint8_t, 4>* key) {
+    std::uint64_t total = 0;
+    for (const auto& p : pieces) total += p.size;
+    frame_header h;
+    h.op = op;
+    h.payload_length = total;
+    h.masked = key != nullptr;
+    if (key) h.mask = *key;
+    auto space = out.prepare(max_header_size + total);
+    std::size_t n = encode_header(h, space);
+    std::size_t phase = 0;
+    for (const auto& p : pieces) {
+        if (p.size == 0) continue;
+        if (key)
+            phase = mask_copy(space.data() + n, static_cast<const std::byte*>(p.data), p.size, *key, phase);
+        else
+            std::memcpy(space.data() + n, p.data, p.size);
+        n += p.size;
+    }
+    out.commit(n);
+}
+
+std::array<std::uint8_t, 4> random_mask() noexcept {
+    thread_local std::uint64_t state = [] {
+        std::uint64_t seed = 0;
+        if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = std::random_device{}();
+        return seed;
+    }();
+    // splitmix64
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return {static_cast<std::uint8_t>(z), static_cast<std::uint8_t>(z >> 8), static_cast<std::uint8_t>(z >> 16),
+            static_cast<std::uint8_t>(z >> 24)};
 }
 
 }  // namespace qwire::ws

@@ -7,7 +7,9 @@
 // front of a buffer with every length checked.
 #pragma once
 
+#include <qwire/core/byte_buffer.hpp>
 #include <qwire/core/error.hpp>
+#include <qwire/io/byte_stream.hpp>
 
 #include <array>
 #include <cstddef>
@@ -37,7 +39,27 @@ enum class errc {
     fragmented_control,
     non_minimal_length,  // a length encoded in more bytes than needed
     length_overflow,     // 64-bit length with the top bit set
+    // Raised by the stream stage (stream.hpp) and the handshake:
+    closed,              // the peer sent CLOSE (its code: stream::peer_close())
+    message_too_big,     // a frame over the stream's maximum (closed with 1009)
+    fragmented,          // a fragmented message, which this stage refuses (1002)
+    text_refused,        // a TEXT frame where only BINARY is accepted (1003)
+    bad_masking,         // a client frame not masked, or a server frame masked (1002)
+    bad_upgrade,         // a 101 without the right Upgrade/Connection/Accept
+    upgrade_rejected,    // the server answered the upgrade with another status
 };
+
+// Close codes (RFC 6455 section 7.4.1).
+namespace close_code {
+inline constexpr std::uint16_t normal = 1000;
+inline constexpr std::uint16_t going_away = 1001;
+inline constexpr std::uint16_t protocol_error = 1002;
+inline constexpr std::uint16_t unsupported_data = 1003;
+inline constexpr std::uint16_t no_status = 1005;
+inline constexpr std::uint16_t invalid_payload = 1007;
+inline constexpr std::uint16_t message_too_big = 1009;
+inline constexpr std::uint16_t internal_error = 1011;
+}  // namespace close_code
 const std::error_category& category() noexcept;
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
 
@@ -58,6 +80,16 @@ result<parsed> parse_header(std::span<const std::byte> in) noexcept;
 // `phase` (for payloads masked in pieces); returns the next phase.
 std::size_t mask_copy(std::byte* dst, const std::byte* src, std::size_t n, std::array<std::uint8_t, 4> key,
                       std::size_t phase = 0) noexcept;
+
+// Appends one complete frame (FIN set) whose payload is the pieces, in
+// order, to out: masked with *key (a client's frame) or plain. The masking
+// is the copy, so a client frame costs one pass over the payload.
+void append_frame(byte_buffer& out, opcode op, std::span<const const_buffer> pieces,
+                  const std::array<std::uint8_t, 4>* key);
+
+// A fresh, unpredictable masking key per frame (RFC 6455 section 5.3):
+// a per-thread generator seeded from the kernel's random source.
+std::array<std::uint8_t, 4> random_mask() noexcept;
 
 }  // namespace qwire::ws
 

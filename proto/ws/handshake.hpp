@@ -16,6 +16,4 @@ std::string accept_key(std::string_view client_key);
 // A Sec-WebSocket-Key: base64 of 16 random bytes.
 std::string make_client_key();
 
-std::string base64_encode(std::span<const std::uint8_t> bytes);
-
 }  // namespace qwire::ws

@@ -1,4 +1,5 @@
 #include <qwire/proto/ws/frame.hpp>
+#include <qwire/proto/http/http.hpp>
 #include <qwire/proto/ws/handshake.hpp>
 
 #include <catch2/catch.hpp>
@@ -22,8 +23,8 @@ TEST_CASE("ws handshake: the RFC 6455 sample key gives the sample answer") {
     CHECK(k1.size() == 24);  // 16 bytes in base64
     CHECK(k1 != k2);
     const std::uint8_t one[] = {'f'}, two[] = {'f', 'o'};
-    CHECK(base64_encode(one) == "Zg==");
-    CHECK(base64_encode(two) == "Zm8=");
+    CHECK(qwire::http::base64_encode(one) == "Zg==");
+    CHECK(qwire::http::base64_encode(two) == "Zm8=");
 }
 
 TEST_CASE("ws frame: the RFC 6455 masked \"Hello\" example") {

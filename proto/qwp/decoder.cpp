@@ -1,0 +1,545 @@
+#include <qwire/proto/qwp/decoder.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace qwire::qwp {
+
+namespace {
+
+struct reader {
+    std::span<const std::byte> in;
+
+    result<std::uint8_t> u8() {
+        if (in.empty()) return make_error_code(errc::truncated);
+        const auto v = std::to_integer<std::uint8_t>(in[0]);
+        in = in.subspan(1);
+        return v;
+    }
+    template <class T>
+    result<T> fixed() {
+        if (in.size() < sizeof(T)) return make_error_code(errc::truncated);
+        T v;
+        std::memcpy(&v, in.data(), sizeof(T));
+        in = in.subspan(sizeof(T));
+        return v;
+    }
+    result<std::span<const std::byte>> take(std::uint64_t n) {
+        if (in.size() < n) return make_error_code(errc::truncated);
+        auto s = in.first(static_cast<std::size_t>(n));
+        in = in.subspan(static_cast<std::size_t>(n));
+        return s;
+    }
+    result<std::uint64_t> varint() { return get_varint(in); }
+    result<std::string> string(std::size_t max) {
+        auto n = varint();
+        if (!n) return n.error();
+        if (*n > max) return make_error_code(errc::bad_length);
+        auto s = take(*n);
+        if (!s) return s.error();
+        return std::string(reinterpret_cast<const char*>(s->data()), s->size());
+    }
+};
+
+#define QWP_TRY(var, expr)            \
+    auto var = (expr);                \
+    if (!var) return var.error();
+
+bool valid_utf8(std::span<const std::byte> s) noexcept {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = std::to_integer<unsigned>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t n;
+        unsigned cp;
+        if ((c & 0xE0) == 0xC0) n = 1, cp = c & 0x1F;
+        else if ((c & 0xF0) == 0xE0) n = 2, cp = c & 0x0F;
+        else if ((c & 0xF8) == 0xF0) n = 3, cp = c & 0x07;
+        else return false;
+        if (i + n >= s.size()) return false;
+        for (std::size_t k = 1; k <= n; ++k) {
+            const auto d = std::to_integer<unsigned>(s[i + k]);
+            if ((d & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+struct bit_reader {
+    std::span<const std::byte> in;
+    std::size_t bit = 0;
+    result<std::uint64_t> get(unsigned n) {
+        std::uint64_t v = 0;
+        for (unsigned k = 0; k < n; ++k, ++bit) {
+            if (bit / 8 >= in.size()) return make_error_code(errc::truncated);
+            if ((std::to_integer<unsigned>(in[bit / 8]) >> (bit & 7)) & 1) v |= std::uint64_t{1} << k;
+        }
+        return v;
+    }
+};
+
+std::int64_t sign_extend(std::uint64_t v, unsigned bits) noexcept {
+    const std::uint64_t m = std::uint64_t{1} << (bits - 1);
+    return static_cast<std::int64_t>((v ^ m) - m);
+}
+
+result<void> gorilla_decode(reader& r, std::size_t n, std::vector<std::int64_t>& out) {
+    out.clear();
+    if (n == 0) return {};
+    QWP_TRY(t0, r.fixed<std::int64_t>());
+    out.push_back(*t0);
+    if (n == 1) return {};
+    QWP_TRY(t1, r.fixed<std::int64_t>());
+    out.push_back(*t1);
+    if (n == 2) return {};
+    bit_reader b{r.in};
+    std::int64_t delta = *t1 - *t0;
+    for (std::size_t i = 2; i < n; ++i) {
+        unsigned ones = 0;
+        while (ones < 4) {
+            QWP_TRY(bit, b.get(1));
+            if (!*bit) break;
+            ++ones;
+        }
+        static constexpr unsigned widths[] = {0, 7, 9, 12, 32};
+        std::int64_t dod = 0;
+        if (ones > 0) {
+            QWP_TRY(v, b.get(widths[ones]));
+            dod = sign_extend(*v, widths[ones]);
+        }
+        delta += dod;
+        out.push_back(out.back() + delta);
+    }
+    r.in = r.in.subspan((b.bit + 7) / 8);
+    return {};
+}
+
+}  // namespace
+
+bool decoded_column::is_null(std::size_t row) const noexcept {
+    if (null[row]) return true;
+    switch (type) {
+    case type::int_: return get<std::int32_t>(row) == std::numeric_limits<std::int32_t>::min();
+    case type::long_: case type::date: case type::timestamp: case type::timestamp_nanos:
+        return get<std::int64_t>(row) == std::numeric_limits<std::int64_t>::min();
+    case type::float_: return std::isnan(get<float>(row));
+    case type::double_: return std::isnan(get<double>(row));
+    case type::ipv4: return get<std::uint32_t>(row) == 0;
+    case type::uuid: case type::long256: {
+        const std::size_t w = fixed_width(type);
+        for (std::size_t k = 0; k < w; k += 8) {
+            std::int64_t v;
+            std::memcpy(&v, fixed.data() + row * w + k, 8);
+            if (v != std::numeric_limits<std::int64_t>::min()) return false;
+        }
+        return true;
+    }
+    case type::geohash: {
+        const std::uint64_t all = geohash_bits >= 64 ? ~0ULL : (std::uint64_t{1} << (((geohash_bits + 7) / 8) * 8)) - 1;
+        return (get<std::uint64_t>(row) & all) == all;
+    }
+    default: return false;
+    }
+}
+
+result<decoded_message> message_decoder::decode(std::span<const std::byte> msg) {
+    reader r{msg};
+    decoded_message out;
+    QWP_TRY(head, r.take(header_size));
+    if (std::memcmp(head->data(), magic, 4) != 0) return make_error_code(errc::bad_magic);
+    if (std::to_integer<std::uint8_t>((*head)[4]) != version) return make_error_code(errc::bad_version);
+    out.flags = std::to_integer<std::uint8_t>((*head)[5]);
+    if (out.flags & ~(flags::defer_commit | flags::gorilla | flags::delta_symbol_dict))
+        return make_error_code(errc::parse_error);
+    const std::size_t table_count =
+        std::to_integer<std::size_t>((*head)[6]) | (std::to_integer<std::size_t>((*head)[7]) << 8);
+    std::uint32_t payload;
+    std::memcpy(&payload, head->data() + 8, 4);
+    if (payload > max_payload || payload != r.in.size()) return make_error_code(errc::bad_length);
+
+    if (out.flags & flags::delta_symbol_dict) {
+        QWP_TRY(start, r.varint());
+        QWP_TRY(count, r.varint());
+        if (*start > dict_.size()) return make_error_code(errc::dictionary_gap);
+        if (*count > r.in.size()) return make_error_code(errc::bad_length);
+        out.dict_start = static_cast<std::size_t>(*start);
+        out.dict_count = static_cast<std::size_t>(*count);
+        for (std::uint64_t i = 0; i < *count; ++i) {
+            QWP_TRY(s, r.string(max_payload));
+            const std::uint64_t id = *start + i;
+            if (id < dict_.size()) continue;  // re-sent: already known
+            if (dict_.size() >= cap_) return make_error_code(errc::symbol_cap);
+            dict_.push_back(std::move(*s));
+        }
+    }
+
+    std::vector<std::int64_t> ts;
+    for (std::size_t ti = 0; ti < table_count; ++ti) {
+        decoded_table t;
+        QWP_TRY(name, r.string(max_name_bytes));
+        if (name->empty()) return make_error_code(errc::bad_name);
+        t.name = std::move(*name);
+        QWP_TRY(rows, r.varint());
+        if (*rows > max_rows_per_table) return make_error_code(errc::too_many_rows);
+        t.rows = static_cast<std::size_t>(*rows);
+        QWP_TRY(ncols, r.varint());
+        if (*ncols > max_columns) return make_error_code(errc::too_many_columns);
+        t.columns.resize(static_cast<std::size_t>(*ncols));
+        for (auto& c : t.columns) {
+            QWP_TRY(cname, r.string(max_name_bytes));
+            QWP_TRY(code, r.u8());
+            if (!known_type(*code)) return make_error_code(errc::bad_type);
+            c.name = std::move(*cname);
+            c.type = static_cast<type>(*code);
+            if (c.name.empty() && !is_timestamp(c.type)) return make_error_code(errc::bad_name);
+        }
+        const std::size_t R = t.rows;
+        for (auto& c : t.columns) {
+            c.null.assign(R, false);
+            QWP_TRY(null_flag, r.u8());
+            std::size_t n = R;
+            if (*null_flag) {
+                QWP_TRY(bm, r.take((R + 7) / 8));
+                for (std::size_t i = 0; i < R; ++i)
+                    if ((std::to_integer<unsigned>((*bm)[i >> 3]) >> (i & 7)) & 1) {
+                        c.null[i] = true;
+                        --n;
+                    }
+            }
+            // The row each of the n values belongs to.
+            auto for_values = [&](auto&& f) -> result<void> {
+                for (std::size_t i = 0; i < R; ++i) {
+                    if (c.null[i]) continue;
+                    if (auto e = f(i); !e) return e;
+                }
+                return {};
+            };
+            if (is_decimal(c.type)) {
+                QWP_TRY(scale, r.u8());
+                if (*scale > 76) return make_error_code(errc::bad_column);
+                c.scale = *scale;
+            }
+            std::size_t w = fixed_width(c.type);
+            if (c.type == type::geohash) {
+                QWP_TRY(bits, r.varint());
+                if (*bits < 1 || *bits > 60) return make_error_code(errc::bad_column);
+                c.geohash_bits = static_cast<std::uint8_t>(*bits);
+                const std::size_t gw = (c.geohash_bits + 7u) / 8u;
+                c.fixed.assign(R * 8, std::byte{0});
+                QWP_TRY(vals, r.take(std::uint64_t{n} * gw));
+                std::size_t k = 0;
+                auto e = for_values([&](std::size_t i) -> result<void> {
+                    std::memcpy(c.fixed.data() + i * 8, vals->data() + k++ * gw, gw);
+                    return {};
+                });
+                if (!e) return e.error();
+                continue;
+            }
+            if (c.type == type::boolean) {
+                QWP_TRY(bits, r.take((n + 7) / 8));
+                c.fixed.assign(R, std::byte{0});
+                std::size_t k = 0;
+                auto e = for_values([&](std::size_t i) -> result<void> {
+                    c.fixed[i] = std::byte((std::to_integer<unsigned>((*bits)[k >> 3]) >> (k & 7)) & 1);
+                    ++k;
+                    return {};
+                });
+                if (!e) return e.error();
+                continue;
+            }
+            if (c.type == type::varchar || c.type == type::binary) {
+                QWP_TRY(offs, r.take((std::uint64_t{n} + 1) * 4));
+                auto off = [&](std::size_t k) {
+                    std::uint32_t v;
+                    std::memcpy(&v, offs->data() + 4 * k, 4);
+                    return v;
+                };
+                if (off(0) != 0) return make_error_code(errc::bad_column);
+                for (std::size_t k = 0; k < n; ++k)
+                    if (off(k + 1) < off(k)) return make_error_code(errc::bad_column);
+                QWP_TRY(data, r.take(off(n)));
+                if (c.type == type::varchar && !valid_utf8(*data)) return make_error_code(errc::bad_column);
+                c.var.assign(R, {});
+                std::size_t k = 0;
+                auto e = for_values([&](std::size_t i) -> result<void> {
+                    c.var[i].assign(reinterpret_cast<const char*>(data->data()) + off(k), off(k + 1) - off(k));
+                    ++k;
+                    return {};
+                });
+                if (!e) return e.error();
+                continue;
+            }
+            if (c.type == type::symbol) {
+                c.var.assign(R, {});
+                std::vector<std::string> local;
+                const bool global = out.flags & flags::delta_symbol_dict;
+                if (!global) {
+                    QWP_TRY(size, r.varint());
+                    if (*size > r.in.size()) return make_error_code(errc::bad_length);
+                    for (std::uint64_t k = 0; k < *size; ++k) {
+                        QWP_TRY(s, r.string(max_payload));
+                        local.push_back(std::move(*s));
+                    }
+                }
+                const auto& d = global ? dict_ : local;
+                auto e = for_values([&](std::size_t i) -> result<void> {
+                    QWP_TRY(id, r.varint());
+                    if (*id >= d.size()) return make_error_code(errc::bad_column);
+                    c.var[i] = d[static_cast<std::size_t>(*id)];
+                    return {};
+                });
+                if (!e) return e.error();
+                continue;
+            }
+            if (c.type == type::double_array || c.type == type::long_array) {
+                c.var.assign(R, {});
+                auto e = for_values([&](std::size_t i) -> result<void> {
+                    const std::span<const std::byte> start = r.in;
+                    QWP_TRY(dims, r.u8());
+                    if (*dims < 1 || *dims > 32) return make_error_code(errc::bad_column);
+                    std::uint64_t count = 1;
+                    for (unsigned k = 0; k < *dims; ++k) {
+                        QWP_TRY(d, r.fixed<std::int32_t>());
+                        if (*d < 0) return make_error_code(errc::bad_column);
+                        count *= static_cast<std::uint64_t>(*d);
+                        if (count > max_payload) return make_error_code(errc::bad_length);
+                    }
+                    QWP_TRY(vals, r.take(count * 8));
+                    const std::size_t len = static_cast<std::size_t>(r.in.data() - start.data());
+                    c.var[i].assign(reinterpret_cast<const char*>(start.data()), len);
+                    return {};
+                });
+                if (!e) return e.error();
+                continue;
+            }
+            if (w == 0) return make_error_code(errc::bad_type);
+            c.fixed.assign(R * w, std::byte{0});
+            if (is_timestamp(c.type) && (out.flags & flags::gorilla)) {
+                QWP_TRY(enc, r.u8());
+                if (*enc == 1) {
+                    if (auto g = gorilla_decode(r, n, ts); !g) return g.error();
+                    std::size_t k = 0;
+                    auto e = for_values([&](std::size_t i) -> result<void> {
+                        std::memcpy(c.fixed.data() + i * 8, &ts[k++], 8);
+                        return {};
+                    });
+                    if (!e) return e.error();
+                    continue;
+                }
+                if (*enc != 0) return make_error_code(errc::bad_column);
+            }
+            QWP_TRY(vals, r.take(std::uint64_t{n} * w));
+            std::size_t k = 0;
+            auto e = for_values([&](std::size_t i) -> result<void> {
+                std::memcpy(c.fixed.data() + i * w, vals->data() + k++ * w, w);
+                return {};
+            });
+            if (!e) return e.error();
+        }
+        for (const auto& c : t.columns)
+            if (c.name.empty())
+                for (std::size_t i = 0; i < R; ++i)
+                    if (c.null[i]) return make_error_code(errc::bad_column);  // designated ts never null
+        out.tables.push_back(std::move(t));
+    }
+    if (!r.in.empty()) return make_error_code(errc::trailing_bytes);
+    return out;
+}
+
+result<response> decode_response(std::span<const std::byte> frame) {
+    reader r{frame};
+    response out;
+    QWP_TRY(st, r.u8());
+    out.status = static_cast<status>(*st);
+    switch (out.status) {
+    case status::ok: case status::durable_ack: case status::local_durable_ack: {
+        if (out.status == status::ok) {
+            QWP_TRY(seq, r.fixed<std::int64_t>());
+            out.sequence = *seq;
+        }
+        QWP_TRY(n, r.fixed<std::uint16_t>());
+        for (unsigned i = 0; i < *n; ++i) {
+            QWP_TRY(len, r.fixed<std::uint16_t>());
+            QWP_TRY(name, r.take(*len));
+            QWP_TRY(txn, r.fixed<std::int64_t>());
+            out.tables.emplace_back(std::string(reinterpret_cast<const char*>(name->data()), name->size()), *txn);
+        }
+        break;
+    }
+    case status::schema_mismatch: case status::parse_error: case status::internal_error: case status::security_error:
+    case status::write_error: case status::not_writable: case status::dictionary_gap: {
+        QWP_TRY(seq, r.fixed<std::int64_t>());
+        out.sequence = *seq;
+        QWP_TRY(len, r.fixed<std::uint16_t>());
+        QWP_TRY(text, r.take(*len));
+        out.message.assign(reinterpret_cast<const char*>(text->data()), text->size());
+        break;
+    }
+    default:
+        // Unknown: an error of unknown layout; the rest is kept as text.
+        out.message.assign(reinterpret_cast<const char*>(r.in.data()), r.in.size());
+        return out;
+    }
+    if (!r.in.empty()) return make_error_code(errc::trailing_bytes);
+    return out;
+}
+
+std::vector<std::byte> encode_response(const response& r) {
+    std::vector<std::byte> out;
+    auto put = [&](const void* p, std::size_t n) {
+        const auto* b = static_cast<const std::byte*>(p);
+        out.insert(out.end(), b, b + n);
+    };
+    out.push_back(static_cast<std::byte>(r.status));
+    if (!r.is_error()) {
+        if (r.status == status::ok) put(&r.sequence, 8);
+        const auto n = static_cast<std::uint16_t>(r.tables.size());
+        put(&n, 2);
+        for (const auto& [name, txn] : r.tables) {
+            const auto len = static_cast<std::uint16_t>(name.size());
+            put(&len, 2);
+            put(name.data(), name.size());
+            put(&txn, 8);
+        }
+        return out;
+    }
+    put(&r.sequence, 8);
+    const auto len = static_cast<std::uint16_t>(std::min<std::size_t>(r.message.size(), 1024));
+    put(&len, 2);
+    put(r.message.data(), len);
+    return out;
+}
+
+namespace {
+
+void json_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (unsigned char ch : s) {
+        switch (ch) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (ch < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+                out += buf;
+            } else {
+                out += static_cast<char>(ch);
+            }
+        }
+    }
+    out += '"';
+}
+
+void hex(std::string& out, const std::byte* p, std::size_t n, bool reverse) {
+    static constexpr char digits[] = "0123456789abcdef";
+    out += '"';
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto b = std::to_integer<unsigned>(p[reverse ? n - 1 - i : i]);
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    out += '"';
+}
+
+// Two's-complement little-endian integer of n bytes, as decimal text with
+// `scale` digits after the point.
+std::string decimal_text(const std::byte* p, std::size_t n, unsigned scale) {
+    std::vector<std::uint32_t> limbs(n / 4);
+    std::memcpy(limbs.data(), p, n);
+    const bool neg = std::to_integer<unsigned>(p[n - 1]) & 0x80;
+    if (neg) {  // negate
+        std::uint64_t carry = 1;
+        for (auto& l : limbs) {
+            const std::uint64_t v = std::uint64_t{~l} + carry;
+            l = static_cast<std::uint32_t>(v);
+            carry = v >> 32;
+        }
+    }
+    std::string digits;
+    auto is_zero = [&] {
+        for (auto l : limbs)
+            if (l) return false;
+        return true;
+    };
+    while (!is_zero()) {
+        std::uint64_t rem = 0;
+        for (auto it = limbs.rbegin(); it != limbs.rend(); ++it) {
+            const std::uint64_t cur = (rem << 32) | *it;
+            *it = static_cast<std::uint32_t>(cur / 10);
+            rem = cur % 10;
+        }
+        digits += static_cast<char>('0' + rem);
+    }
+    while (digits.size() <= scale) digits += '0';
+    std::string out = neg ? "-" : "";
+    for (std::size_t i = digits.size(); i-- > 0;) {
+        out += digits[i];
+        if (i == scale && scale > 0) out += '.';
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string row_json(const decoded_table& t, std::size_t row) {
+    std::string out = "{";
+    bool first = true;
+    for (const auto& c : t.columns) {
+        if (!first) out += ',';
+        first = false;
+        json_string(out, c.name.empty() ? std::string_view("timestamp") : std::string_view(c.name));
+        out += ':';
+        if (c.is_null(row)) {
+            out += "null";
+            continue;
+        }
+        char buf[64];
+        switch (c.type) {
+        case type::boolean: out += std::to_integer<int>(c.fixed[row]) ? "true" : "false"; break;
+        case type::byte: out += std::to_string(c.get<std::int8_t>(row)); break;
+        case type::short_: out += std::to_string(c.get<std::int16_t>(row)); break;
+        case type::char_: out += std::to_string(c.get<std::uint16_t>(row)); break;
+        case type::int_: out += std::to_string(c.get<std::int32_t>(row)); break;
+        case type::ipv4: {
+            const auto v = c.get<std::uint32_t>(row);
+            std::snprintf(buf, sizeof buf, "\"%u.%u.%u.%u\"", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+            out += buf;
+            break;
+        }
+        case type::long_: case type::date: case type::timestamp: case type::timestamp_nanos:
+            out += std::to_string(c.get<std::int64_t>(row));
+            break;
+        case type::float_: std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(c.get<float>(row))); out += buf; break;
+        case type::double_: std::snprintf(buf, sizeof buf, "%.17g", c.get<double>(row)); out += buf; break;
+        case type::geohash: out += std::to_string(c.get<std::uint64_t>(row)); break;
+        case type::uuid: case type::long256: hex(out, c.fixed.data() + row * fixed_width(c.type), fixed_width(c.type), true); break;
+        case type::decimal64: case type::decimal128: case type::decimal256:
+            json_string(out, decimal_text(c.fixed.data() + row * fixed_width(c.type), fixed_width(c.type), c.scale));
+            break;
+        case type::symbol: case type::varchar: json_string(out, c.var[row]); break;
+        case type::binary: case type::double_array: case type::long_array:
+            hex(out, reinterpret_cast<const std::byte*>(c.var[row].data()), c.var[row].size(), false);
+            break;
+        }
+    }
+    out += '}';
+    return out;
+}
+
+}  // namespace qwire::qwp

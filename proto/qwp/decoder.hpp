@@ -1,0 +1,81 @@
+// Decoding QWP: ingress messages (what a server does; the test server and
+// the tests use it) and the server's response frames (what a client does).
+// Every length, count and id is checked before it is used: random bytes give
+// an error, never a crash.
+#pragma once
+
+#include <qwire/proto/qwp/wire.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace qwire::qwp {
+
+struct decoded_column {
+    std::string name;
+    qwp::type type = qwp::type::long_;
+    std::vector<bool> null;        // per row, from the bitmap
+    std::vector<std::byte> fixed;  // per row: fixed_width bytes (boolean 1 byte, geohash 8); zero when null
+    std::vector<std::string> var;  // per row: varchar/binary bytes, symbol text, encoded array; empty when null
+    std::uint8_t scale = 0;
+    std::uint8_t geohash_bits = 0;
+
+    template <class T>
+    T get(std::size_t row) const noexcept {
+        T v{};
+        std::memcpy(&v, fixed.data() + row * sizeof(T), sizeof(T));
+        return v;
+    }
+    // Whether the row is NULL: from the bitmap, or the type's sentinel value
+    // (INT/LONG minimum, NaN, zero IPv4, ...).
+    bool is_null(std::size_t row) const noexcept;
+};
+
+struct decoded_table {
+    std::string name;
+    std::size_t rows = 0;
+    std::vector<decoded_column> columns;
+};
+
+struct decoded_message {
+    std::uint8_t flags = 0;
+    std::size_t dict_start = 0, dict_count = 0;
+    std::vector<decoded_table> tables;
+};
+
+// Decodes messages of one connection: the symbol dictionary carries over
+// from message to message.
+class message_decoder {
+public:
+    explicit message_decoder(std::size_t symbol_cap = 2'000'000) : cap_(symbol_cap) {}
+    // msg: a whole message (header + payload).
+    result<decoded_message> decode(std::span<const std::byte> msg);
+    const std::vector<std::string>& dictionary() const noexcept { return dict_; }
+
+private:
+    std::size_t cap_;
+    std::vector<std::string> dict_;
+};
+
+// A server response to ingress frames.
+struct response {
+    qwp::status status = qwp::status::ok;
+    std::int64_t sequence = -1;  // absent (-1) in durable acks
+    std::vector<std::pair<std::string, std::int64_t>> tables;  // name, seqTxn
+    std::string message;  // error text
+    bool is_error() const noexcept {
+        return status != qwp::status::ok && status != qwp::status::durable_ack && status != qwp::status::local_durable_ack;
+    }
+};
+result<response> decode_response(std::span<const std::byte> frame);
+std::vector<std::byte> encode_response(const response& r);
+
+// A JSON object of one row, {"col":value,...}, as the test server's --dump
+// writes it: numbers as numbers, NULL as null, symbols/varchar as strings,
+// binary/uuid/long256 as hex strings, decimals as decimal strings.
+std::string row_json(const decoded_table& t, std::size_t row);
+
+}  // namespace qwire::qwp
