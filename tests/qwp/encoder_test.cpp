@@ -217,7 +217,7 @@ TEST_CASE("qwp encoder: every column type round-trips through the decoder, with 
           R"("date":1700000000000,"uuid":"99aabbccddeeff001122334455667788",)"
           R"("l256":"0000000000000004000000000000000300000000000000020000000000000001","geo":1023,"vc":"héllo",)"
           R"("d64":"-123.45","d128":"1234567.89","d256":"-0.01","ch":90,"bin":"00ff10","ip":"192.168.1.42",)"
-          R"("arr":"020200000002000000000000000000f03f00000000000000400000000000000840000000000000001040",)"
+          R"("arr":"0202000000020000000000000000f03f000000000000004000000000000008400000000000001040",)"
           R"("larr":"0103000000070000000000000008000000000000000900000000000000","timestamp":1700000000000000000})");
     // Row 1: every nullable type is NULL; BOOLEAN, BYTE, SHORT, CHAR travel as 0.
     CHECK(row_json(t, 1) ==
@@ -355,3 +355,4 @@ TEST_CASE("qwp responses: the spec's examples, and length checks") {
     CHECK(!retriable(status_error(status::schema_mismatch)));
     CHECK(retriable(status_error(status::write_error)));
 }
+
