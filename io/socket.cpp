@@ -62,6 +62,9 @@ result<acceptor> acceptor::listen(const endpoint& ep, int backlog, reactor& r) {
 
 void acceptor::close() noexcept {
     if (fd_ < 0) return;
+    // Stop listening now: a pending accept holds the file until its cancel
+    // completes, and the port must be free for a new listener at once.
+    ::shutdown(fd_, SHUT_RDWR);
     if (r_)
         r_->close_fd(std::exchange(fd_, -1));
     else

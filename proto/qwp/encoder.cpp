@@ -94,6 +94,68 @@ std::span<const const_buffer> message_builder::finish(std::uint8_t extra_flags) 
     return pieces_;
 }
 
+namespace {
+std::size_t varint_size(std::uint64_t v) noexcept {
+    std::size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        ++n;
+    }
+    return n;
+}
+}  // namespace
+
+std::size_t message_builder::message_size() const noexcept {
+    std::size_t n = header_size + varint_size(dict_->sent()) + varint_size(dict_->size() - dict_->sent());
+    for (std::size_t i = dict_->sent(); i < dict_->size(); ++i) n += varint_size(dict_->at(i).size()) + dict_->at(i).size();
+    return n + body_bytes_;
+}
+
+message_builder::mark_t message_builder::mark() const noexcept {
+    return {owned_.size(), segments_.size(), body_bytes_, tables_, segments_.empty() ? 0 : segments_.back().len};
+}
+
+void message_builder::reset_to(const mark_t& m) noexcept {
+    owned_.unwrite(owned_.size() - m.owned);
+    segments_.resize(m.segments);
+    if (!segments_.empty()) segments_.back().len = m.last_len;
+    body_bytes_ = m.body;
+    tables_ = m.tables;
+}
+
+std::vector<std::byte> catchup_message(const symbol_dict& dict, std::size_t from, std::size_t to) {
+    std::vector<std::byte> out(header_size);
+    std::uint8_t tmp[max_varint];
+    auto put = [&](const void* p, std::size_t n) {
+        const auto* b = static_cast<const std::byte*>(p);
+        out.insert(out.end(), b, b + n);
+    };
+    put(tmp, qwp::put_varint(tmp, from));
+    put(tmp, qwp::put_varint(tmp, to - from));
+    for (std::size_t i = from; i < to; ++i) {
+        put(tmp, qwp::put_varint(tmp, dict.at(i).size()));
+        put(dict.at(i).data(), dict.at(i).size());
+    }
+    const auto payload = static_cast<std::uint32_t>(out.size() - header_size);
+    std::memcpy(out.data(), magic, 4);
+    out[4] = std::byte{version};
+    out[5] = std::byte{flags::delta_symbol_dict | flags::defer_commit};
+    out[6] = out[7] = std::byte{0};
+    std::memcpy(out.data() + 8, &payload, 4);
+    return out;
+}
+
+std::size_t catchup_end(const symbol_dict& dict, std::size_t from, std::size_t max_bytes) {
+    std::size_t size = header_size + 2 * max_varint, to = from;
+    while (to < dict.size()) {
+        const std::size_t add = varint_size(dict.at(to).size()) + dict.at(to).size();
+        if (to > from && size + add > max_bytes) break;
+        size += add;
+        ++to;
+    }
+    return to;
+}
+
 std::vector<std::byte> message_builder::finish_copy(std::uint8_t extra_flags) {
     std::vector<std::byte> out;
     for (const auto& p : finish(extra_flags)) {
@@ -593,15 +655,22 @@ void row_buffer::clear() {
     error_.clear();
 }
 
-result<void> row_buffer::encode(message_builder& b) const {
-    if (error_) return error_;
-    std::vector<column_view> views;
+std::vector<chunk> row_buffer::chunks() const {
+    std::vector<chunk> out;
+    if (error_) return out;
     for (const auto& t : tables_) {
         if (t->rows == 0) continue;
-        views.clear();
-        for (const auto& c : t->columns) views.push_back(c->view());
-        if (auto r = b.add_table(t->name, t->rows, views); !r) return r;
+        chunk c(t->name, t->rows);
+        for (const auto& col : t->columns) c.add(col->view());
+        out.push_back(std::move(c));
     }
+    return out;
+}
+
+result<void> row_buffer::encode(message_builder& b) const {
+    if (error_) return error_;
+    for (const auto& c : chunks())
+        if (auto r = qwp::encode(b, c); !r) return r;
     return {};
 }
 

@@ -117,6 +117,14 @@ public:
     result<void> add_table(std::string_view name, std::size_t rows, std::span<const column_view> columns);
 
     std::size_t table_count() const noexcept { return tables_; }
+    // The whole message's size if finished now (header and delta included).
+    std::size_t message_size() const noexcept;
+    // Where the message stands; reset_to() drops the tables added since.
+    struct mark_t {
+        std::size_t owned, segments, body, tables, last_len;
+    };
+    mark_t mark() const noexcept;
+    void reset_to(const mark_t& m) noexcept;
     // Bytes the message would have now (payload without header and dict).
     std::size_t body_size() const noexcept { return body_bytes_; }
 
@@ -161,6 +169,13 @@ private:
     std::vector<const_buffer> pieces_;
     std::vector<std::uint32_t> local_to_global_;
 };
+
+// A table-less deferred message re-registering symbol ids [from, to) (after
+// a reconnect, before replaying frames that use them).
+std::vector<std::byte> catchup_message(const symbol_dict& dict, std::size_t from, std::size_t to);
+// The largest `to` such that catchup_message(dict, from, to) fits max_bytes
+// (at least from + 1).
+std::size_t catchup_end(const symbol_dict& dict, std::size_t from, std::size_t max_bytes);
 
 // A column-major chunk of one table that borrows the caller's memory. The
 // buffers must stay valid and unchanged until the chunk has been encoded
@@ -270,6 +285,9 @@ public:
 
     // Encodes every table into b (one block each, in first-use order).
     result<void> encode(message_builder& b) const;
+    // One chunk per table, viewing this buffer's storage (valid until the
+    // buffer changes).
+    std::vector<chunk> chunks() const;
 
     struct column_store;
     struct table_store;

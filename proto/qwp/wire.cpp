@@ -37,6 +37,7 @@ struct category_impl : std::error_category {
         case errc::bad_config: return "QWP: bad connect string";
         case errc::handshake_rejected: return "QWP: the server refused the WebSocket upgrade";
         case errc::unauthorized: return "QWP: authentication failed (401/403)";
+        case errc::bad_request: return "QWP: the server refused the upgrade request as malformed (400/426)";
         case errc::version_mismatch: return "QWP: no common protocol version";
         case errc::must_close: return "QWP: the connection failed earlier and must be replaced";
         case errc::durable_ack_unavailable: return "QWP: the server did not confirm durable acks";

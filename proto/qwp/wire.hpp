@@ -122,6 +122,7 @@ enum class errc {
     bad_config,         // connect string
     handshake_rejected,
     unauthorized,       // 401 / 403
+    bad_request,        // 400 / 426: the upgrade itself was wrong
     version_mismatch,
     must_close,         // the connection failed earlier and must be replaced
     durable_ack_unavailable,

@@ -1,0 +1,84 @@
+// A QWP ingress server for tests and benchmarks: what the spec's 5.8 lists.
+//
+// It accepts the upgrade on /write/v4 (and /api/v4/write) with QuestDB's
+// checks (no Origin, optional Basic or Bearer auth), answers 101 with
+// X-QWP-Version and X-QWP-Max-Batch-Size, decodes every frame with the
+// connection's symbol dictionary, holds deferred frames' rows until a frame
+// without FLAG_DEFER_COMMIT commits them, and answers with cumulative OKs
+// (one per commit frame, covering the deferred frames before it) or an error
+// for the failing frame, after which the connection's later frames are
+// ignored, as QuestDB does. Column types are fixed by the first rows of a
+// table; a different type later is SCHEMA_MISMATCH.
+//
+// Committed rows are recorded per table so tests can compare exactly, and
+// passed to on_commit (the qwp_test_server program writes them as JSON
+// lines).
+#pragma once
+
+#include <qwire/core/reactor.hpp>
+#include <qwire/core/scope.hpp>
+#include <qwire/core/task.hpp>
+#include <qwire/io/socket.hpp>
+#include <qwire/proto/qwp/decoder.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace qwire::qwp {
+
+struct test_server_options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 0;  // 0: any free port
+    std::size_t max_frame = 2 << 20;  // like http.recv.buffer.size
+    std::size_t max_batch = (2 << 20) - 14;
+    std::string username, password;  // Basic auth required when set
+    std::string token;               // Bearer auth required when set
+    bool durable_ack = false;        // offer durable acks (sent right after each OK)
+    bool keep_rows = true;           // record committed rows (off for benchmarks)
+};
+
+class test_server {
+public:
+    struct table_data {
+        std::vector<std::pair<std::string, type>> schema;  // column name -> type
+        std::vector<decoded_table> blocks;                   // committed blocks in order
+        std::size_t rows = 0;
+        std::int64_t seq_txn = 0;
+    };
+    struct counters {
+        std::uint64_t connections = 0;
+        std::uint64_t frames = 0;
+        std::uint64_t bytes = 0;
+        std::uint64_t rows = 0;
+        std::uint64_t commits = 0;
+        std::uint64_t errors = 0;
+    };
+
+    static result<std::unique_ptr<test_server>> start(test_server_options o = {});
+    ~test_server();
+
+    std::uint16_t port() const noexcept;
+    std::string conf() const;  // "ws::addr=127.0.0.1:PORT;"
+
+    // Serves until stop(); run it on the reactor (spawn or co_await).
+    task<void> run();
+    // Stops accepting and drops every connection (like a killed server).
+    void stop();
+
+    const std::map<std::string, table_data>& tables() const noexcept;
+    const counters& stats() const noexcept;
+    std::function<void(const decoded_table&)> on_commit;
+    // Make the next frame that touches `table` fail with status (tests).
+    void fail_next(const std::string& table, status s, std::string message);
+
+    struct impl;
+
+private:
+    explicit test_server(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> p_;
+};
+
+}  // namespace qwire::qwp

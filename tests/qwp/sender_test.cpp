@@ -1,0 +1,313 @@
+#include <qwire/core/when_all.hpp>
+#include <qwire/proto/qwp/sender.hpp>
+#include <qwire/proto/qwp/test_server.hpp>
+
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace qwire;
+using namespace qwire::qwp;
+
+namespace {
+
+struct quotes {
+    std::vector<std::string> names{"AAPL", "MSFT", "GOOG"};
+    std::vector<std::string_view> dict;
+    std::vector<std::int32_t> codes;
+    std::vector<double> bid;
+    std::vector<std::int64_t> size, ts;
+    explicit quotes(std::size_t n, std::int64_t t0 = 1700000000000000000LL) {
+        for (auto& s : names) dict.push_back(s);
+        for (std::size_t i = 0; i < n; ++i) {
+            codes.push_back(static_cast<std::int32_t>(i % 3));
+            bid.push_back(100.0 + static_cast<double>(i));
+            size.push_back(static_cast<std::int64_t>(i));
+            ts.push_back(t0 + static_cast<std::int64_t>(i));
+        }
+    }
+    chunk make(std::string table = "quotes") const {
+        chunk c(std::move(table), codes.size());
+        c.symbol<std::int32_t>("sym", codes, dict).column("bid", std::span<const double>(bid));
+        c.column("size", std::span<const std::int64_t>(size)).designated(ts);
+        return c;
+    }
+};
+
+std::size_t rows_of(const test_server& s, const std::string& t) {
+    auto it = s.tables().find(t);
+    return it == s.tables().end() ? 0 : it->second.rows;
+}
+
+// The sizes committed for a table, in order, from the server's record.
+std::vector<std::int64_t> committed_sizes(const test_server& s, const std::string& t) {
+    std::vector<std::int64_t> out;
+    auto it = s.tables().find(t);
+    if (it == s.tables().end()) return out;
+    for (const auto& b : it->second.blocks)
+        for (const auto& c : b.columns)
+            if (c.name == "size")
+                for (std::size_t i = 0; i < b.rows; ++i) out.push_back(c.get<std::int64_t>(i));
+    return out;
+}
+
+// Runs body(sender) against a fresh test server; stops the server after.
+template <class Body>
+void with_server(test_server_options so, std::string extra_conf, Body body) {
+    reactor r;
+    auto srv = test_server::start(so);
+    REQUIRE(srv);
+    auto& server = **srv;
+    auto client = [&]() -> task<void> {
+        auto s = co_await sender::connect(server.conf() + extra_conf);
+        REQUIRE(s);
+        co_await body(*s, server);
+        server.stop();
+    };
+    r.block_on(when_all(server.run(), client()));
+}
+
+}  // namespace
+
+TEST_CASE("qwp sender: flush and sync deliver every row once") {
+    with_server({}, "", [](sender& s, test_server& server) -> task<void> {
+        quotes q(1000);
+        const chunk c = q.make();
+        auto f = co_await s.flush(c);
+        REQUIRE(f);
+        auto y = co_await s.sync();
+        REQUIRE(y);
+        CHECK(rows_of(server, "quotes") == 1000);
+        const auto sizes = committed_sizes(server, "quotes");
+        CHECK(sizes == q.size);
+        CHECK(s.in_flight() == 0);
+        CHECK(s.server().max_batch_size == (2 << 20) - 14);
+        auto c2 = co_await s.close();
+        CHECK(c2);
+    });
+}
+
+TEST_CASE("qwp sender: deferred frames are invisible before sync, visible after") {
+    with_server({}, "first_frame_commits=off;", [](sender& s, test_server& server) -> task<void> {
+        quotes q(100);
+        const chunk c = q.make();
+        for (int i = 0; i < 3; ++i) {
+            auto f = co_await s.flush(c);
+            REQUIRE(f);
+        }
+        // Let the server read all three frames (bounded by turns, not time).
+        for (int turns = 0; turns < 100000 && server.stats().frames < 3; ++turns) co_await test::next_turn();
+        REQUIRE(server.stats().frames == 3);
+        CHECK(rows_of(server, "quotes") == 0);
+        CHECK(s.in_flight() == 3);  // kept until a commit is acknowledged
+        auto y = co_await s.sync();
+        REQUIRE(y);
+        CHECK(rows_of(server, "quotes") == 300);
+        CHECK(server.stats().commits == 1);
+        CHECK(s.in_flight() == 0);
+    });
+}
+
+TEST_CASE("qwp sender: a chunk over the batch cap goes as several deferred frames and one commit") {
+    with_server({}, "max_batch_bytes=4096;first_frame_commits=off;", [](sender& s, test_server& server) -> task<void> {
+        quotes q(5000);
+        const chunk c = q.make();
+        auto f = co_await s.flush(c);
+        REQUIRE(f);
+        auto y = co_await s.sync();
+        REQUIRE(y);
+        CHECK(s.counters().frames > 10);
+        CHECK(server.stats().commits == 1);
+        CHECK(committed_sizes(server, "quotes") == q.size);
+    });
+}
+
+TEST_CASE("qwp sender: window of one frame, many flushes, row buffer with several tables") {
+    with_server({}, "in_flight_window=1;", [](sender& s, test_server& server) -> task<void> {
+        row_buffer rows;
+        for (int i = 0; i < 50; ++i) {
+            rows.table("a").symbol("k", i % 2 ? "x" : "y").column("v", i).at(1000 + i);
+            rows.table("b").column("name", "n" + std::to_string(i)).at_now();
+            auto f = co_await s.flush(rows);
+            REQUIRE(f);
+            CHECK(rows.empty());
+            CHECK(s.in_flight() <= 1);
+        }
+        auto y = co_await s.sync();
+        REQUIRE(y);
+        CHECK(rows_of(server, "a") == 50);
+        CHECK(rows_of(server, "b") == 50);
+    });
+}
+
+TEST_CASE("qwp sender: SCHEMA_MISMATCH is terminal, with the server's text") {
+    with_server({}, "", [](sender& s, test_server&) -> task<void> {
+        row_buffer rows;
+        rows.table("t").column("v", 1).at_now();
+        auto f = co_await s.flush(rows);
+        REQUIRE(f);
+        auto y = co_await s.sync();
+        REQUIRE(y);
+        rows.table("t").column("v", 1.5).at_now();  // LONG column, DOUBLE value
+        auto f2 = co_await s.flush(rows);
+        auto y2 = f2 ? co_await s.sync() : f2;
+        REQUIRE(!y2);
+        CHECK(y2.error() == qwp::errc::schema_mismatch);
+        CHECK(s.must_close());
+        CHECK(s.last_error_text().find("column 'v'") != std::string::npos);
+        auto again = co_await s.sync();
+        CHECK(again.error() == qwp::errc::schema_mismatch);
+    });
+}
+
+TEST_CASE("qwp sender: a retriable error reconnects and replays what was not acknowledged") {
+    with_server({}, "first_frame_commits=off;reconnect_initial_backoff_millis=1;", [](sender& s, test_server& server) -> task<void> {
+        quotes q(300);
+        const chunk c = q.make();
+        auto f = co_await s.flush(c);
+        REQUIRE(f);
+        auto y = co_await s.sync();
+        REQUIRE(y);
+        // The next frame touching "quotes" fails with WRITE_ERROR.
+        server.fail_next("quotes", status::write_error, "disk full");
+        quotes q2(200, 1800000000000000000LL);
+        const chunk c2 = q2.make();
+        auto f2 = co_await s.flush(c2);
+        REQUIRE(f2);
+        auto y2 = co_await s.sync();
+        REQUIRE(y2);
+        CHECK(s.counters().reconnects == 1);
+        CHECK(s.counters().replayed_frames >= 1);
+        CHECK(rows_of(server, "quotes") == 500);
+        CHECK(server.stats().connections == 2);
+        // Symbols still resolve on the new connection.
+        const auto& blocks = server.tables().at("quotes").blocks;
+        CHECK(blocks.back().columns[0].var[1] == "MSFT");
+    });
+}
+
+TEST_CASE("qwp sender: a killed server loses no acknowledged row; the rest is replayed after restart") {
+    reactor r;
+    auto first = test_server::start();
+    REQUIRE(first);
+    const std::uint16_t port = (*first)->port();
+    std::vector<std::int64_t> acknowledged;
+    std::unique_ptr<test_server> second;
+    auto client = [&]() -> task<void> {
+        auto s = co_await sender::connect((*first)->conf() + "first_frame_commits=off;reconnect_initial_backoff_millis=1;");
+        REQUIRE(s);
+        quotes q(100);
+        const chunk c = q.make();
+        auto r1 = co_await s->flush(c);
+        REQUIRE(r1);
+        auto r2 = co_await s->sync();
+        REQUIRE(r2);
+        acknowledged = committed_sizes(**first, "quotes");
+        // More rows, flushed but not synced; then the server dies.
+        quotes q2(50, 1800000000000000000LL);
+        for (auto& v : q2.size) v += 1000;
+        const chunk c2 = q2.make();
+        auto r3 = co_await s->flush(c2);
+        REQUIRE(r3);
+        (*first)->stop();
+        test_server_options so;
+        so.port = port;
+        auto restarted = test_server::start(so);
+        REQUIRE(restarted);
+        second = std::move(*restarted);
+        reactor::current()->spawn(second->run());
+        auto y = co_await s->sync();
+        REQUIRE(y);
+        CHECK(s->counters().reconnects == 1);
+        second->stop();
+    };
+    r.block_on(when_all((*first)->run(), client()));
+    r.run();
+    CHECK(acknowledged.size() == 100);
+    CHECK(committed_sizes(**first, "quotes") == acknowledged);  // nothing lost
+    const auto after = committed_sizes(*second, "quotes");
+    REQUIRE(after.size() == 50);  // the deferred frame, replayed
+    CHECK(after.front() == 1000);
+}
+
+TEST_CASE("qwp sender: credentials, durable acks and refused connections") {
+    test_server_options so;
+    so.username = "admin";
+    so.password = "quest";
+    so.durable_ack = true;
+    with_server(so, "username=admin;password=quest;request_durable_ack=on;", [](sender& s, test_server& server) -> task<void> {
+        CHECK(s.server().durable_ack);
+        row_buffer rows;
+        rows.table("t").column("v", 1).at_now();
+        auto r4 = co_await s.flush(rows);
+        REQUIRE(r4);
+        auto y = co_await s.sync(ack_level::durable);
+        CHECK(y);
+        CHECK(rows_of(server, "t") == 1);
+    });
+    reactor r;
+    auto srv = test_server::start(so);
+    REQUIRE(srv);
+    auto attempts = [&]() -> task<void> {
+        auto wrong = co_await sender::connect((*srv)->conf() + "username=admin;password=nope;");
+        CHECK(wrong.error() == qwp::errc::unauthorized);
+        auto none = co_await sender::connect((*srv)->conf());
+        CHECK(none.error() == qwp::errc::unauthorized);
+        (*srv)->stop();
+    };
+    r.block_on(when_all((*srv)->run(), attempts()));
+    auto refused = r.block_on(sender::connect("ws::addr=127.0.0.1:1;"));
+    CHECK(!refused);
+}
+
+TEST_CASE("qwp sender: ack_level::durable without the server's consent is an error") {
+    with_server({}, "", [](sender& s, test_server&) -> task<void> {
+        row_buffer rows;
+        rows.table("t").column("v", 1).at_now();
+        auto r5 = co_await s.flush(rows);
+        REQUIRE(r5);
+        auto y = co_await s.sync(ack_level::durable);
+        CHECK(y.error() == qwp::errc::durable_ack_unavailable);
+    });
+}
+
+TEST_CASE("qwp config: QuestDB's connect string keys, and clear errors") {
+    auto c = config::parse("wss::addr=db1:9000,db2;username=u;password=p;;x;tls_verify=unsafe_off;in_flight_window=32;"
+                           "connect_timeout=500;auth_timeout_ms=100;gorilla=on;max_batch_bytes=64k;");
+    REQUIRE(c);
+    CHECK(c->tls);
+    REQUIRE(c->addrs.size() == 2);
+    CHECK(c->addrs[1].host == "db2");
+    CHECK(c->addrs[1].port == 9000);
+    CHECK(c->password == "p;x");
+    CHECK(!c->tls_verify);
+    CHECK(c->in_flight_window == 32);
+    CHECK(c->connect_timeout.count() == 500);
+    CHECK(c->max_batch_bytes == 65536);
+    auto v6 = config::parse("ws::addr=[::1]:9001;");
+    REQUIRE(v6);
+    CHECK(v6->addrs[0].host == "::1");
+    CHECK(v6->addrs[0].port == 9001);
+    CHECK(config::parse("ws::addr=h;target=any;compression=zstd;").has_value());  // egress keys ignored
+
+    const std::pair<const char*, const char*> bad[] = {
+        {"http::addr=h;", "unsupported schema"},
+        {"ws::user=u;", "addr is required"},
+        {"ws::addr=h;bogus=1;", "unknown key 'bogus'"},
+        {"ws::addr=h:99999;", "bad value"},
+        {"ws::addr=h;in_flight_window=0;", "bad value '0' for in_flight_window"},
+        {"ws::addr=h;token=t;username=u;password=p;", "exclude each other"},
+        {"ws::addr=h;username=u;", "go together"},
+        {"ws::addr=h;tls_verify=unsafe_off;", "need wss"},
+        {"ws::addr=h,h;", "duplicate addr"},
+        {"ws::addr=h;auto_flush=on;", "auto_flush"},
+        {"ws::addr=h;gorilla=maybe;", "bad value"},
+    };
+    for (auto [text, why] : bad) {
+        std::string msg;
+        auto r = config::parse(text, &msg);
+        CHECK(!r);
+        INFO(text);
+        CHECK(msg.find(why) != std::string::npos);
+    }
+}
