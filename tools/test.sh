@@ -9,13 +9,16 @@ jobs="$(nproc)"
 "$root/tools/setup-deps.sh"
 # KX's Java client for the cross-checks (fetched once, cached).
 javakdb="$("$root/tools/javakdb.sh" "$root/build/javakdb")"
+# QuestDB's Python client (Rust core) as a QWP peer (installed once, cached).
+questdb_py="$("$root/tools/questdb-py.sh")"
 
 echo "== optimised build (-Werror)"
-"$root/tools/build.sh" "$root/build/test" -DQWIRE_WERROR=ON -DQWIRE_JAVAKDB_CLASSPATH="$javakdb"
+"$root/tools/build.sh" "$root/build/test" -DQWIRE_WERROR=ON -DQWIRE_JAVAKDB_CLASSPATH="$javakdb" \
+  -DQWIRE_QUESTDB_PY="$questdb_py"
 ctest --test-dir "$root/build/test" -j "$jobs" --output-on-failure
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (-O0)"
 "$root/tools/build.sh" "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug -DQWIRE_SANITIZE=ON -DQWIRE_WERROR=ON \
-  -DQWIRE_BUILD_PERF=OFF -DQWIRE_JAVAKDB_CLASSPATH="$javakdb"
+  -DQWIRE_BUILD_PERF=OFF -DQWIRE_JAVAKDB_CLASSPATH="$javakdb" -DQWIRE_QUESTDB_PY="$questdb_py"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$root/build/asan" -j "$jobs" --output-on-failure -E "^install:"

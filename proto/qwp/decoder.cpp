@@ -497,6 +497,12 @@ std::string decimal_text(const std::byte* p, std::size_t n, unsigned scale) {
 
 }  // namespace
 
+std::string json_quote(std::string_view s) {
+    std::string out;
+    json_string(out, s);
+    return out;
+}
+
 std::string row_json(const decoded_table& t, std::size_t row) {
     std::string out = "{";
     bool first = true;

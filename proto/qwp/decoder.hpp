@@ -77,5 +77,7 @@ std::vector<std::byte> encode_response(const response& r);
 // writes it: numbers as numbers, NULL as null, symbols/varchar as strings,
 // binary/uuid/long256 as hex strings, decimals as decimal strings.
 std::string row_json(const decoded_table& t, std::size_t row);
+// s as a JSON string literal.
+std::string json_quote(std::string_view s);
 
 }  // namespace qwire::qwp

@@ -106,6 +106,7 @@ struct test_server::impl {
             const std::int64_t seq = next_seq++;
             ++st.frames;
             st.bytes += m->payload.size();
+            if (self->on_frame) self->on_frame(m->payload);
             if (broken) continue;  // QuestDB ignores frames after an error
             std::optional<std::pair<status, std::string>> error;
             auto d = dec.decode(m->payload);

@@ -71,6 +71,8 @@ public:
     const std::map<std::string, table_data>& tables() const noexcept;
     const counters& stats() const noexcept;
     std::function<void(const decoded_table&)> on_commit;
+    // Every binary message as it arrived (unmasked), before decoding.
+    std::function<void(std::span<const std::byte>)> on_frame;
     // Make the next frame that touches `table` fail with status (tests).
     void fail_next(const std::string& table, status s, std::string message);
 

@@ -1,0 +1,73 @@
+"""Drives QuestDB's Python client (Rust core) against a QWP server.
+
+Usage: python ingest.py PORT SCENARIO
+  m0      the golden fixtures' ten rows in one frame
+  types   every column type the client has, with NULLs, over three flushes
+  reject  a LONG column written again as DOUBLE: prints the server's error
+Prints "done" (or "error: ...") and exits 0 when the client behaved.
+"""
+import datetime
+import decimal
+import ipaddress
+import sys
+import uuid
+import warnings
+
+warnings.simplefilter("ignore", DeprecationWarning)
+
+import numpy
+from questdb.ingress import (Char, DateMillis, Geohash, Long256, Sender,
+                             TimestampMicros, TimestampNanos)
+
+port, scenario = int(sys.argv[1]), sys.argv[2]
+conf = f"ws::addr=127.0.0.1:{port};"
+
+
+def m0(s):
+    for i in range(10):
+        s.row("trades", symbols={"sym": f"SYM_00{i}"},
+              columns={"qty": i, "px": 100.0 + i},
+              at=TimestampNanos(1700000000000000000 + i))
+    s.flush()
+
+
+def types(s):
+    for i in range(6):
+        null = i % 3 == 1
+        cols = {
+            "b": i % 2 == 0,
+            "l": None if null else i * 1000,
+            "d": None if null else i + 0.25,
+            "s": None if null else f"v\u00e9{i}",
+            "dec": None if null else decimal.Decimal(f"{i}.25"),
+            "ts": None if null else TimestampMicros(1700000000000000 + i),
+            "u": None if null else uuid.UUID(int=(0x1122334455667788 << 64) | i),
+            "ip": None if null else ipaddress.IPv4Address(f"10.0.0.{i + 1}"),
+            "bin": None if null else bytes([i, 255, 0]),
+            "ch": Char("Z"),
+            "dt": None if null else DateMillis(1700000000000 + i),
+            "l256": None if null else Long256(i + 1),
+            "arr": None if null else numpy.array([[1.0, 2.0], [3.0, float(i)]]),
+        }
+        s.row("all_types", symbols={"sym": None if null else f"k{i % 2}"}, columns=cols,
+              at=TimestampNanos(1700000000000000000 + i))
+        if i % 2 == 1:
+            s.flush()
+
+
+def reject(s):
+    s.row("mixed", columns={"v": 1}, at=TimestampNanos(1))
+    s.flush()
+    # A second connection: the server, not the client, sees the type change.
+    with Sender.from_conf(conf) as s2:
+        s2.row("mixed", columns={"v": 1.5}, at=TimestampNanos(2))
+        s2.flush()
+
+
+try:
+    with Sender.from_conf(conf) as s:
+        {"m0": m0, "types": types, "reject": reject}[scenario](s)
+    print("done")
+except Exception as e:  # the reject scenario ends here
+    print("error: " + str(e).replace("\n", " "))
+sys.stdout.flush()
