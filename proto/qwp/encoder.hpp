@@ -234,6 +234,16 @@ public:
     // Any view (the Arrow ingest uses this).
     chunk& add(const column_view& c);
 
+    // Storage the chunk keeps alive for views it makes itself (names and
+    // dictionaries taken from Arrow, pre-encoded arrays); copies share it.
+    template <class T>
+    const T& keep(T value) {
+        auto p = std::make_shared<T>(std::move(value));
+        const T& ref = *p;
+        kept_.push_back(std::move(p));
+        return ref;
+    }
+
     const std::string& table() const noexcept { return table_; }
     std::size_t rows() const noexcept { return rows_; }
     std::span<const column_view> columns() const noexcept { return columns_; }
@@ -256,6 +266,7 @@ private:
     std::size_t rows_;
     std::vector<column_view> columns_;
     std::error_code error_;
+    std::vector<std::shared_ptr<const void>> kept_;
 };
 
 // Encodes a chunk (or rows [from, from + count) of it) into b.
