@@ -26,6 +26,7 @@ result<std::uint32_t> symbol_dict::intern(std::string_view s) {
 // ---------------------------------------------------------------- builder
 
 void message_builder::own(const void* p, std::size_t n) {
+    if (n == 0) return;
     std::memcpy(own_space(n), p, n);
 }
 

@@ -172,7 +172,7 @@ private:
         body[0] = static_cast<std::byte>(code >> 8);
         body[1] = static_cast<std::byte>(code & 0xFF);
         const std::size_t n = std::min<std::size_t>(reason.size(), body.size() - 2);
-        std::memcpy(body.data() + 2, reason.data(), n);
+        if (n) std::memcpy(body.data() + 2, reason.data(), n);
         co_return co_await send(opcode::close, std::span<const std::byte>(body.data(), n + 2), o);
     }
 
