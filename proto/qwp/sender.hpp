@@ -39,8 +39,9 @@ namespace qwire::qwp {
 //   request_durable_ack=on|off;client_id=..;gorilla=on|off;
 //   max_symbols=N;first_frame_commits=on|off;max_batch_bytes=N;
 //   reconnect_initial_backoff_millis / reconnect_max_backoff_millis /
-//   reconnect_max_duration_millis=MS;
-// `wss::` selects TLS. Egress and pool keys are accepted and ignored so one
+//   reconnect_max_duration_millis=MS; pool_size=N;pool_max=N;
+//   pool_idle_timeout_ms=MS (sender_pool);
+// `wss::` selects TLS. Egress keys are accepted and ignored so one
 // string serves both directions; other keys are errors.
 struct config {
     bool tls = false;
@@ -65,6 +66,11 @@ struct config {
     std::chrono::milliseconds reconnect_initial_backoff{100};
     std::chrono::milliseconds reconnect_max_backoff{5000};
     std::chrono::milliseconds reconnect_max_duration{300000};
+    // sender_pool: connections kept open, the most open, idle time before
+    // an idle connection is closed (pool_size, pool_max, pool_idle_timeout_ms).
+    std::size_t pool_size = 1;
+    std::size_t pool_max = 8;
+    std::chrono::milliseconds pool_idle_timeout{60000};
 
     // Parses a connect string; *why (if given) says what was wrong.
     static result<config> parse(std::string_view text, std::string* why = nullptr);
@@ -177,6 +183,54 @@ public:
 private:
     explicit sender(std::unique_ptr<impl> p);
     std::unique_ptr<impl> p_;
+};
+
+// A pool of connected senders for services with many producers:
+//
+//     qwp::sender_pool pool(cfg);
+//     auto s = co_await pool.borrow();     // an idle sender, a new one, or wait
+//     co_await (*s)->flush(chunk);
+//     co_await (*s)->sync();               // returned to the pool with the lease
+//
+// At most pool_max senders exist; pool_size of them are kept when idle,
+// others are closed after pool_idle_timeout. A sender that must close is
+// never handed out again.
+class sender_pool {
+public:
+    struct state;
+
+    explicit sender_pool(config c);
+    static result<sender_pool> from_conf(std::string_view conf, std::string* why = nullptr);
+    sender_pool(sender_pool&&) noexcept;
+    sender_pool& operator=(sender_pool&&) noexcept;
+    ~sender_pool();
+
+    class lease {
+    public:
+        lease(lease&& o) noexcept : pool_(std::move(o.pool_)), s_(std::move(o.s_)) {}
+        lease& operator=(lease&&) = delete;
+        ~lease();
+        sender* operator->() noexcept { return s_.get(); }
+        sender& operator*() noexcept { return *s_; }
+
+    private:
+        friend class sender_pool;
+        lease(std::shared_ptr<state> p, std::unique_ptr<sender> s) : pool_(std::move(p)), s_(std::move(s)) {}
+        std::shared_ptr<state> pool_;
+        std::unique_ptr<sender> s_;
+    };
+
+    // An idle sender, else a new connection while fewer than pool_max
+    // exist, else waits for a return (o: stop token / deadline).
+    task<result<lease>> borrow(op_options o = {});
+
+    std::size_t idle() const noexcept;
+    std::size_t open() const noexcept;  // idle + lent
+    // Closes idle senders past the idle timeout (beyond pool_size).
+    void reap();
+
+private:
+    std::shared_ptr<state> s_;
 };
 
 }  // namespace qwire::qwp

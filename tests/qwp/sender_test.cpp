@@ -311,3 +311,56 @@ TEST_CASE("qwp config: QuestDB's connect string keys, and clear errors") {
         CHECK(msg.find(why) != std::string::npos);
     }
 }
+
+TEST_CASE("qwp pool: borrow, return, pool_max, and broken senders never handed out") {
+    reactor r;
+    auto srv = test_server::start();
+    REQUIRE(srv);
+    auto& server = **srv;
+    auto body = [&]() -> task<void> {
+        auto pool = sender_pool::from_conf(server.conf() + "pool_size=1;pool_max=2;pool_idle_timeout_ms=0;");
+        REQUIRE(pool);
+        {
+            auto a = co_await pool->borrow();
+            REQUIRE(a);
+            auto b = co_await pool->borrow();
+            REQUIRE(b);
+            CHECK(pool->open() == 2);
+            // A third borrower waits until one is returned.
+            auto third = [&]() -> task<bool> {
+                auto c = co_await pool->borrow({after(std::chrono::seconds(10))});
+                co_return c.has_value();
+            };
+            auto release = [&]() -> task<void> {
+                co_await test::next_turn();
+                auto dropped = std::move(*b);  // returned at the end of this scope
+                row_buffer rows;
+                rows.table("p").column("v", 1).at_now();
+                auto f = co_await dropped->flush(rows);
+                CHECK(f);
+            };
+            auto [got, _] = co_await when_all(third(), release());
+            CHECK(got);
+            CHECK(server.stats().connections == 2);
+        }
+        // Idle timeout 0: only pool_size = 1 stays open.
+        CHECK(pool->open() == 1);
+        // A sender that fails terminally is dropped, not reused.
+        {
+            auto s = co_await pool->borrow();
+            REQUIRE(s);
+            row_buffer rows;
+            rows.table("p").column("v", 1.5).at_now();  // v is LONG: SCHEMA_MISMATCH
+            auto f = co_await (*s)->flush(rows);
+            auto y = f ? co_await (*s)->sync() : f;
+            CHECK(!y);
+            CHECK((*s)->must_close());
+        }
+        CHECK(pool->idle() == 0);
+        auto fresh = co_await pool->borrow();
+        REQUIRE(fresh);
+        CHECK(!(*fresh)->must_close());
+        server.stop();
+    };
+    r.block_on(when_all(server.run(), body()));
+}
