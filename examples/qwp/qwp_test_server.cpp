@@ -8,8 +8,9 @@
 //
 // (NULL as null; symbols and varchar as strings; the designated timestamp
 // under "timestamp"; binary, uuid and long256 as hex strings; decimals as
-// decimal strings.) These options and this output are kept stable: outside
-// checks use them.
+// decimal strings.) Committed rows are also kept in memory and answer
+// egress queries on /read/v1 (SELECT * FROM t [LIMIT n]). These options and
+// this output are kept stable: outside checks use them.
 #include <qwire/proto/qwp/test_server.hpp>
 
 #include <cstdio>
@@ -20,7 +21,6 @@ using namespace qwire;
 int main(int argc, char** argv) {
     qwp::test_server_options o;
     o.port = 9000;
-    o.keep_rows = false;
     std::string dump;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];

@@ -154,6 +154,187 @@ bool decoded_column::is_null(std::size_t row) const noexcept {
     }
 }
 
+result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t flags,
+                                   const std::vector<std::string>& dict, const block_mode& m) {
+    reader r{in};
+    std::vector<std::int64_t> ts;
+    decoded_table t;
+    QWP_TRY(name, r.string(max_name_bytes));
+    if (name->empty() && !m.egress) return make_error_code(errc::bad_name);
+    t.name = std::move(*name);
+    QWP_TRY(rows, r.varint());
+    if (*rows > m.max_rows) return make_error_code(errc::too_many_rows);
+    t.rows = static_cast<std::size_t>(*rows);
+    if (m.schema) {
+        t.columns.resize(m.schema->size());
+        for (std::size_t i = 0; i < t.columns.size(); ++i) {
+            t.columns[i].name = (*m.schema)[i].first;
+            t.columns[i].type = (*m.schema)[i].second;
+        }
+    } else {
+        QWP_TRY(ncols, r.varint());
+        if (*ncols > max_columns) return make_error_code(errc::too_many_columns);
+        t.columns.resize(static_cast<std::size_t>(*ncols));
+        for (auto& c : t.columns) {
+            QWP_TRY(cname, r.string(max_name_bytes));
+            QWP_TRY(code, r.u8());
+            if (!known_type(*code)) return make_error_code(errc::bad_type);
+            c.name = std::move(*cname);
+            c.type = static_cast<type>(*code);
+            if (c.name.empty() && !is_timestamp(c.type) && !m.egress) return make_error_code(errc::bad_name);
+        }
+    }
+    const std::size_t R = t.rows;
+    for (auto& c : t.columns) {
+        c.null.assign(R, false);
+        QWP_TRY(null_flag, r.u8());
+        std::size_t n = R;
+        if (*null_flag) {
+            QWP_TRY(bm, r.take((R + 7) / 8));
+            for (std::size_t i = 0; i < R; ++i)
+                if ((std::to_integer<unsigned>((*bm)[i >> 3]) >> (i & 7)) & 1) {
+                    c.null[i] = true;
+                    --n;
+                }
+        }
+        // The row each of the n values belongs to.
+        auto for_values = [&](auto&& f) -> result<void> {
+            for (std::size_t i = 0; i < R; ++i) {
+                if (c.null[i]) continue;
+                if (auto e = f(i); !e) return e;
+            }
+            return {};
+        };
+        if (is_decimal(c.type)) {
+            QWP_TRY(scale, r.u8());
+            if (*scale > 76) return make_error_code(errc::bad_column);
+            c.scale = *scale;
+        }
+        std::size_t w = fixed_width(c.type);
+        if (c.type == type::geohash) {
+            QWP_TRY(bits, r.varint());
+            if (*bits < 1 || *bits > 60) return make_error_code(errc::bad_column);
+            c.geohash_bits = static_cast<std::uint8_t>(*bits);
+            const std::size_t gw = (c.geohash_bits + 7u) / 8u;
+            c.fixed.assign(R * 8, std::byte{0});
+            QWP_TRY(vals, r.take(std::uint64_t{n} * gw));
+            std::size_t k = 0;
+            auto e = for_values([&](std::size_t i) -> result<void> {
+                std::memcpy(c.fixed.data() + i * 8, vals->data() + k++ * gw, gw);
+                return {};
+            });
+            if (!e) return e.error();
+            continue;
+        }
+        if (c.type == type::boolean) {
+            QWP_TRY(bits, r.take((n + 7) / 8));
+            c.fixed.assign(R, std::byte{0});
+            std::size_t k = 0;
+            auto e = for_values([&](std::size_t i) -> result<void> {
+                c.fixed[i] = std::byte((std::to_integer<unsigned>((*bits)[k >> 3]) >> (k & 7)) & 1);
+                ++k;
+                return {};
+            });
+            if (!e) return e.error();
+            continue;
+        }
+        if (c.type == type::varchar || c.type == type::binary) {
+            QWP_TRY(offs, r.take((std::uint64_t{n} + 1) * 4));
+            auto off = [&](std::size_t k) {
+                std::uint32_t v;
+                std::memcpy(&v, offs->data() + 4 * k, 4);
+                return v;
+            };
+            if (off(0) != 0) return make_error_code(errc::bad_column);
+            for (std::size_t k = 0; k < n; ++k)
+                if (off(k + 1) < off(k)) return make_error_code(errc::bad_column);
+            QWP_TRY(data, r.take(off(n)));
+            if (c.type == type::varchar && !valid_utf8(*data)) return make_error_code(errc::bad_column);
+            c.var.assign(R, {});
+            std::size_t k = 0;
+            auto e = for_values([&](std::size_t i) -> result<void> {
+                c.var[i].assign(reinterpret_cast<const char*>(data->data()) + off(k), off(k + 1) - off(k));
+                ++k;
+                return {};
+            });
+            if (!e) return e.error();
+            continue;
+        }
+        if (c.type == type::symbol) {
+            c.var.assign(R, {});
+            std::vector<std::string> local;
+            const bool global = flags & flags::delta_symbol_dict;
+            if (!global) {
+                QWP_TRY(size, r.varint());
+                if (*size > r.in.size()) return make_error_code(errc::bad_length);
+                for (std::uint64_t k = 0; k < *size; ++k) {
+                    QWP_TRY(s, r.string(max_payload));
+                    local.push_back(std::move(*s));
+                }
+            }
+            const auto& d = global ? dict : local;
+            auto e = for_values([&](std::size_t i) -> result<void> {
+                QWP_TRY(id, r.varint());
+                if (*id >= d.size()) return make_error_code(errc::bad_column);
+                c.var[i] = d[static_cast<std::size_t>(*id)];
+                return {};
+            });
+            if (!e) return e.error();
+            continue;
+        }
+        if (c.type == type::double_array || c.type == type::long_array) {
+            c.var.assign(R, {});
+            auto e = for_values([&](std::size_t i) -> result<void> {
+                const std::span<const std::byte> start = r.in;
+                QWP_TRY(dims, r.u8());
+                if (*dims < 1 || *dims > 32) return make_error_code(errc::bad_column);
+                std::uint64_t count = 1;
+                for (unsigned k = 0; k < *dims; ++k) {
+                    QWP_TRY(d, r.fixed<std::int32_t>());
+                    if (*d < 0) return make_error_code(errc::bad_column);
+                    count *= static_cast<std::uint64_t>(*d);
+                    if (count > max_payload) return make_error_code(errc::bad_length);
+                }
+                QWP_TRY(vals, r.take(count * 8));
+                const std::size_t len = static_cast<std::size_t>(r.in.data() - start.data());
+                c.var[i].assign(reinterpret_cast<const char*>(start.data()), len);
+                return {};
+            });
+            if (!e) return e.error();
+            continue;
+        }
+        if (w == 0) return make_error_code(errc::bad_type);
+        c.fixed.assign(R * w, std::byte{0});
+        if ((is_timestamp(c.type) || (m.egress && c.type == type::date)) && (flags & flags::gorilla)) {
+            QWP_TRY(enc, r.u8());
+            if (*enc == 1) {
+                if (auto g = gorilla_decode(r, n, ts); !g) return g.error();
+                std::size_t k = 0;
+                auto e = for_values([&](std::size_t i) -> result<void> {
+                    std::memcpy(c.fixed.data() + i * 8, &ts[k++], 8);
+                    return {};
+                });
+                if (!e) return e.error();
+                continue;
+            }
+            if (*enc != 0) return make_error_code(errc::bad_column);
+        }
+        QWP_TRY(vals, r.take(std::uint64_t{n} * w));
+        std::size_t k = 0;
+        auto e = for_values([&](std::size_t i) -> result<void> {
+            std::memcpy(c.fixed.data() + i * w, vals->data() + k++ * w, w);
+            return {};
+        });
+        if (!e) return e.error();
+    }
+    for (const auto& c : t.columns)
+        if (c.name.empty() && !m.egress)
+            for (std::size_t i = 0; i < R; ++i)
+                if (c.null[i]) return make_error_code(errc::bad_column);  // designated ts never null
+    in = r.in;
+    return t;
+}
+
 result<decoded_message> message_decoder::decode(std::span<const std::byte> msg) {
     reader r{msg};
     decoded_message out;
@@ -185,174 +366,10 @@ result<decoded_message> message_decoder::decode(std::span<const std::byte> msg) 
         }
     }
 
-    std::vector<std::int64_t> ts;
     for (std::size_t ti = 0; ti < table_count; ++ti) {
-        decoded_table t;
-        QWP_TRY(name, r.string(max_name_bytes));
-        if (name->empty()) return make_error_code(errc::bad_name);
-        t.name = std::move(*name);
-        QWP_TRY(rows, r.varint());
-        if (*rows > max_rows_per_table) return make_error_code(errc::too_many_rows);
-        t.rows = static_cast<std::size_t>(*rows);
-        QWP_TRY(ncols, r.varint());
-        if (*ncols > max_columns) return make_error_code(errc::too_many_columns);
-        t.columns.resize(static_cast<std::size_t>(*ncols));
-        for (auto& c : t.columns) {
-            QWP_TRY(cname, r.string(max_name_bytes));
-            QWP_TRY(code, r.u8());
-            if (!known_type(*code)) return make_error_code(errc::bad_type);
-            c.name = std::move(*cname);
-            c.type = static_cast<type>(*code);
-            if (c.name.empty() && !is_timestamp(c.type)) return make_error_code(errc::bad_name);
-        }
-        const std::size_t R = t.rows;
-        for (auto& c : t.columns) {
-            c.null.assign(R, false);
-            QWP_TRY(null_flag, r.u8());
-            std::size_t n = R;
-            if (*null_flag) {
-                QWP_TRY(bm, r.take((R + 7) / 8));
-                for (std::size_t i = 0; i < R; ++i)
-                    if ((std::to_integer<unsigned>((*bm)[i >> 3]) >> (i & 7)) & 1) {
-                        c.null[i] = true;
-                        --n;
-                    }
-            }
-            // The row each of the n values belongs to.
-            auto for_values = [&](auto&& f) -> result<void> {
-                for (std::size_t i = 0; i < R; ++i) {
-                    if (c.null[i]) continue;
-                    if (auto e = f(i); !e) return e;
-                }
-                return {};
-            };
-            if (is_decimal(c.type)) {
-                QWP_TRY(scale, r.u8());
-                if (*scale > 76) return make_error_code(errc::bad_column);
-                c.scale = *scale;
-            }
-            std::size_t w = fixed_width(c.type);
-            if (c.type == type::geohash) {
-                QWP_TRY(bits, r.varint());
-                if (*bits < 1 || *bits > 60) return make_error_code(errc::bad_column);
-                c.geohash_bits = static_cast<std::uint8_t>(*bits);
-                const std::size_t gw = (c.geohash_bits + 7u) / 8u;
-                c.fixed.assign(R * 8, std::byte{0});
-                QWP_TRY(vals, r.take(std::uint64_t{n} * gw));
-                std::size_t k = 0;
-                auto e = for_values([&](std::size_t i) -> result<void> {
-                    std::memcpy(c.fixed.data() + i * 8, vals->data() + k++ * gw, gw);
-                    return {};
-                });
-                if (!e) return e.error();
-                continue;
-            }
-            if (c.type == type::boolean) {
-                QWP_TRY(bits, r.take((n + 7) / 8));
-                c.fixed.assign(R, std::byte{0});
-                std::size_t k = 0;
-                auto e = for_values([&](std::size_t i) -> result<void> {
-                    c.fixed[i] = std::byte((std::to_integer<unsigned>((*bits)[k >> 3]) >> (k & 7)) & 1);
-                    ++k;
-                    return {};
-                });
-                if (!e) return e.error();
-                continue;
-            }
-            if (c.type == type::varchar || c.type == type::binary) {
-                QWP_TRY(offs, r.take((std::uint64_t{n} + 1) * 4));
-                auto off = [&](std::size_t k) {
-                    std::uint32_t v;
-                    std::memcpy(&v, offs->data() + 4 * k, 4);
-                    return v;
-                };
-                if (off(0) != 0) return make_error_code(errc::bad_column);
-                for (std::size_t k = 0; k < n; ++k)
-                    if (off(k + 1) < off(k)) return make_error_code(errc::bad_column);
-                QWP_TRY(data, r.take(off(n)));
-                if (c.type == type::varchar && !valid_utf8(*data)) return make_error_code(errc::bad_column);
-                c.var.assign(R, {});
-                std::size_t k = 0;
-                auto e = for_values([&](std::size_t i) -> result<void> {
-                    c.var[i].assign(reinterpret_cast<const char*>(data->data()) + off(k), off(k + 1) - off(k));
-                    ++k;
-                    return {};
-                });
-                if (!e) return e.error();
-                continue;
-            }
-            if (c.type == type::symbol) {
-                c.var.assign(R, {});
-                std::vector<std::string> local;
-                const bool global = out.flags & flags::delta_symbol_dict;
-                if (!global) {
-                    QWP_TRY(size, r.varint());
-                    if (*size > r.in.size()) return make_error_code(errc::bad_length);
-                    for (std::uint64_t k = 0; k < *size; ++k) {
-                        QWP_TRY(s, r.string(max_payload));
-                        local.push_back(std::move(*s));
-                    }
-                }
-                const auto& d = global ? dict_ : local;
-                auto e = for_values([&](std::size_t i) -> result<void> {
-                    QWP_TRY(id, r.varint());
-                    if (*id >= d.size()) return make_error_code(errc::bad_column);
-                    c.var[i] = d[static_cast<std::size_t>(*id)];
-                    return {};
-                });
-                if (!e) return e.error();
-                continue;
-            }
-            if (c.type == type::double_array || c.type == type::long_array) {
-                c.var.assign(R, {});
-                auto e = for_values([&](std::size_t i) -> result<void> {
-                    const std::span<const std::byte> start = r.in;
-                    QWP_TRY(dims, r.u8());
-                    if (*dims < 1 || *dims > 32) return make_error_code(errc::bad_column);
-                    std::uint64_t count = 1;
-                    for (unsigned k = 0; k < *dims; ++k) {
-                        QWP_TRY(d, r.fixed<std::int32_t>());
-                        if (*d < 0) return make_error_code(errc::bad_column);
-                        count *= static_cast<std::uint64_t>(*d);
-                        if (count > max_payload) return make_error_code(errc::bad_length);
-                    }
-                    QWP_TRY(vals, r.take(count * 8));
-                    const std::size_t len = static_cast<std::size_t>(r.in.data() - start.data());
-                    c.var[i].assign(reinterpret_cast<const char*>(start.data()), len);
-                    return {};
-                });
-                if (!e) return e.error();
-                continue;
-            }
-            if (w == 0) return make_error_code(errc::bad_type);
-            c.fixed.assign(R * w, std::byte{0});
-            if (is_timestamp(c.type) && (out.flags & flags::gorilla)) {
-                QWP_TRY(enc, r.u8());
-                if (*enc == 1) {
-                    if (auto g = gorilla_decode(r, n, ts); !g) return g.error();
-                    std::size_t k = 0;
-                    auto e = for_values([&](std::size_t i) -> result<void> {
-                        std::memcpy(c.fixed.data() + i * 8, &ts[k++], 8);
-                        return {};
-                    });
-                    if (!e) return e.error();
-                    continue;
-                }
-                if (*enc != 0) return make_error_code(errc::bad_column);
-            }
-            QWP_TRY(vals, r.take(std::uint64_t{n} * w));
-            std::size_t k = 0;
-            auto e = for_values([&](std::size_t i) -> result<void> {
-                std::memcpy(c.fixed.data() + i * w, vals->data() + k++ * w, w);
-                return {};
-            });
-            if (!e) return e.error();
-        }
-        for (const auto& c : t.columns)
-            if (c.name.empty())
-                for (std::size_t i = 0; i < R; ++i)
-                    if (c.null[i]) return make_error_code(errc::bad_column);  // designated ts never null
-        out.tables.push_back(std::move(t));
+        auto t = decode_block(r.in, out.flags, dict_, block_mode{});
+        if (!t) return t.error();
+        out.tables.push_back(std::move(*t));
     }
     if (!r.in.empty()) return make_error_code(errc::trailing_bytes);
     return out;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,14 @@ struct decoded_column {
         std::memcpy(&v, fixed.data() + row * sizeof(T), sizeof(T));
         return v;
     }
+    // Typed views: the values of a fixed-width column, one per row (NULL
+    // rows hold zero); the bytes of a varchar/binary/symbol row.
+    template <class T>
+    std::span<const T> values() const noexcept {
+        if (fixed.size() != null.size() * sizeof(T)) return {};
+        return {reinterpret_cast<const T*>(fixed.data()), null.size()};
+    }
+    std::string_view text(std::size_t row) const noexcept { return var.empty() ? std::string_view() : var[row]; }
     // Whether the row is NULL: from the bitmap, or the type's sentinel value
     // (INT/LONG minimum, NaN, zero IPv4, ...).
     bool is_null(std::size_t row) const noexcept;
@@ -45,6 +54,19 @@ struct decoded_message {
     std::size_t dict_start = 0, dict_count = 0;
     std::vector<decoded_table> tables;
 };
+
+// How a table block is read: ingress blocks name their table and columns;
+// egress result batches have an empty name, carry the schema only in their
+// first batch, and give DATE columns the Gorilla encoding byte too.
+struct block_mode {
+    bool egress = false;
+    std::size_t max_rows = max_rows_per_table;
+    const std::vector<std::pair<std::string, type>>* schema = nullptr;  // when the block has none
+};
+// Decodes one table block from the front of in (advancing it), with the
+// message's flags and the connection's symbol dictionary.
+result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t flags,
+                                   const std::vector<std::string>& dict, const block_mode& m);
 
 // Decodes messages of one connection: the symbol dictionary carries over
 // from message to message.

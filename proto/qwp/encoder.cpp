@@ -68,7 +68,10 @@ void message_builder::clear() {
     pieces_.clear();
 }
 
-std::span<const const_buffer> message_builder::finish(std::uint8_t extra_flags) {
+std::span<const const_buffer> message_builder::finish(std::uint8_t extra_flags) { return finish(extra_flags, {}); }
+
+std::span<const const_buffer> message_builder::finish(std::uint8_t extra_flags, std::span<const std::byte> prefix) {
+    prefix_.assign(prefix.begin(), prefix.end());
     delta_.clear();
     std::uint8_t tmp[max_varint];
     const std::size_t start = dict_->sent(), count = dict_->size() - start;
@@ -80,7 +83,7 @@ std::span<const const_buffer> message_builder::finish(std::uint8_t extra_flags) 
         delta_.append(s.data(), s.size());
     }
     dict_->mark_sent();
-    const std::size_t payload = delta_.size() + body_bytes_;
+    const std::size_t payload = prefix_.size() + delta_.size() + body_bytes_;
     std::memcpy(head_.data(), magic, 4);
     head_[4] = version;
     head_[5] = static_cast<std::uint8_t>(flags::delta_symbol_dict | (opt_.gorilla ? flags::gorilla : 0) | extra_flags);
@@ -89,6 +92,7 @@ std::span<const const_buffer> message_builder::finish(std::uint8_t extra_flags) 
     for (int i = 0; i < 4; ++i) head_[8 + i] = static_cast<std::uint8_t>(payload >> (8 * i));
     pieces_.clear();
     pieces_.push_back({head_.data(), header_size});
+    if (!prefix_.empty()) pieces_.push_back({prefix_.data(), prefix_.size()});
     pieces_.push_back({delta_.data().data(), delta_.size()});
     const std::byte* base = owned_.data().data();
     for (const auto& s : segments_) pieces_.push_back({s.ptr ? s.ptr : base + s.off, s.len});
@@ -287,7 +291,8 @@ struct column_writer {
         default: break;
         }
         const std::size_t w = fixed_width(t);
-        if (w == 0 || !c.values) return make_error_code(errc::bad_type);
+        if (w == 0) return make_error_code(errc::bad_type);
+        if (!c.values && c.rows) return make_error_code(errc::bad_column);
         const auto* v = static_cast<const std::byte*>(c.values) + c.offset * w;
         if (is_timestamp(t) && b.options().gorilla) {
             if (nulls == 0) {
@@ -318,7 +323,7 @@ struct column_writer {
     }
 
     result<void> booleans(bool bitmap, std::size_t n) {
-        if (!c.values) return make_error_code(errc::bad_column);
+        if (!c.values && c.rows) return make_error_code(errc::bad_column);
         std::uint8_t* out = b.own_space((n + 7) / 8);
         std::memset(out, 0, (n + 7) / 8);
         const auto* bits = static_cast<const std::uint8_t*>(c.values);
@@ -334,7 +339,7 @@ struct column_writer {
     }
 
     result<void> geohashes(bool bitmap, std::size_t n) {
-        if (c.geohash_bits < 1 || c.geohash_bits > 60 || !c.values) return make_error_code(errc::bad_column);
+        if (c.geohash_bits < 1 || c.geohash_bits > 60 || (!c.values && c.rows)) return make_error_code(errc::bad_column);
         b.put_varint(c.geohash_bits);
         const std::size_t w = (c.geohash_bits + 7u) / 8u;
         std::uint8_t* out = b.own_space(n * w);
@@ -389,7 +394,7 @@ struct column_writer {
     }
 
     result<void> arrays(bool bitmap) {
-        if (!c.offsets || !c.offsets64) return make_error_code(errc::bad_column);
+        if ((!c.offsets && c.rows) || !c.offsets64) return make_error_code(errc::bad_column);
         for (std::size_t i = 0; i < c.rows; ++i) {
             if (!present(c, i) && bitmap) continue;
             const std::int64_t from = offset_at(c, i), to = offset_at(c, i + 1);
@@ -400,7 +405,7 @@ struct column_writer {
     }
 
     result<void> symbols(bool bitmap, std::size_t n) {
-        if (!c.values) return make_error_code(errc::bad_column);
+        if (!c.values && c.rows) return make_error_code(errc::bad_column);
         // Bulk intern: each dictionary entry that a row references, once.
         l2g.assign(c.dict.size(), std::numeric_limits<std::uint32_t>::max());
         std::uint8_t* out = b.own_space(n * 5);  // at most 5 bytes per 32-bit id
@@ -432,8 +437,17 @@ void message_builder::unown(std::size_t n) {
 }
 
 result<void> message_builder::add_table(std::string_view name, std::size_t rows, std::span<const column_view> columns) {
-    if (name.empty() || !valid_name(name)) return make_error_code(errc::bad_name);
-    if (rows > max_rows_per_table) return make_error_code(errc::too_many_rows);
+    return add_block(name, rows, columns, false, true);
+}
+
+result<void> message_builder::add_result_block(std::size_t rows, std::span<const column_view> columns, bool with_schema) {
+    return add_block({}, rows, columns, true, with_schema);
+}
+
+result<void> message_builder::add_block(std::string_view name, std::size_t rows, std::span<const column_view> columns,
+                                        bool egress, bool with_schema) {
+    if ((name.empty() && !egress) || !valid_name(name)) return make_error_code(errc::bad_name);
+    if (rows > (egress ? std::size_t{1} << 20 : max_rows_per_table)) return make_error_code(errc::too_many_rows);
     if (columns.size() > max_columns) return make_error_code(errc::too_many_columns);
     if (tables_ >= 0xFFFF) return make_error_code(errc::bad_length);
     const std::size_t owned_before = owned_.size(), segments_before = segments_.size(), body_before = body_bytes_;
@@ -447,11 +461,13 @@ result<void> message_builder::add_table(std::string_view name, std::size_t rows,
     };
     put_string(name);
     put_varint(rows);
-    put_varint(columns.size());
+    if (with_schema) put_varint(columns.size());
     for (const auto& c : columns) {
-        if (!valid_name(c.name) || (c.name.empty() && !is_timestamp(c.type))) return undo(make_error_code(errc::bad_name));
+        if (!valid_name(c.name) || (c.name.empty() && !is_timestamp(c.type) && !egress))
+            return undo(make_error_code(errc::bad_name));
         if (!known_type(static_cast<std::uint8_t>(c.type))) return undo(make_error_code(errc::bad_type));
         if (c.rows != rows) return undo(make_error_code(errc::bad_column));
+        if (!with_schema) continue;
         put_string(c.name);
         put_u8(static_cast<std::uint8_t>(c.type));
     }

@@ -115,6 +115,9 @@ public:
 
     // Appends a table block. On error nothing is appended.
     result<void> add_table(std::string_view name, std::size_t rows, std::span<const column_view> columns);
+    // An egress result block: empty name, the schema only when asked (the
+    // first batch of a result), up to 1,048,576 rows.
+    result<void> add_result_block(std::size_t rows, std::span<const column_view> columns, bool with_schema);
 
     std::size_t table_count() const noexcept { return tables_; }
     // The whole message's size if finished now (header and delta included).
@@ -132,6 +135,9 @@ public:
     // and delta dictionary in front; the symbol entries it carries count as
     // sent. The pieces stay valid until clear() or the next add_table().
     std::span<const const_buffer> finish(std::uint8_t extra_flags = 0);
+    // The same with `prefix` between the header and the dictionary (egress
+    // server frames: msg_kind, request_id, batch_seq).
+    std::span<const const_buffer> finish(std::uint8_t extra_flags, std::span<const std::byte> prefix);
     // The finished message as one contiguous copy.
     std::vector<std::byte> finish_copy(std::uint8_t extra_flags = 0);
 
@@ -152,6 +158,8 @@ private:
     void put_u8(std::uint8_t v) { own(&v, 1); }
     void put_varint(std::uint64_t v);
     void put_string(std::string_view s);
+    result<void> add_block(std::string_view name, std::size_t rows, std::span<const column_view> columns, bool egress,
+                           bool with_schema);
 
     struct segment {
         const std::byte* ptr;  // null: owned_ at off
@@ -165,6 +173,7 @@ private:
     std::size_t body_bytes_ = 0;
     std::size_t tables_ = 0;
     std::array<std::uint8_t, header_size + 2 * max_varint> head_{};
+    std::vector<std::byte> prefix_;
     byte_buffer delta_;
     std::vector<const_buffer> pieces_;
     std::vector<std::uint32_t> local_to_global_;

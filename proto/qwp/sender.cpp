@@ -165,8 +165,14 @@ result<config> config::parse(std::string_view text, std::string* why) {
             c.pool_idle_timeout = std::chrono::milliseconds(n);
         } else if (key == "auto_flush") {
             if (value != "off") return fail("auto_flush: qwire flushes when told to (auto_flush=off)");
+        } else if (key == "initial_credit") {
+            if (!parse_size(value, n)) return bad();
+            c.initial_credit = n;
+        } else if (key == "max_batch_rows") {
+            if (!parse_number(value, n) || n == 0 || n > (1u << 20)) return bad();
+            c.max_batch_rows = n;
         } else if (key == "target" || key == "zone" || key == "failover" || key == "compression" ||
-                   key == "compression_level" || key == "initial_credit" || key == "max_batch_rows" ||
+                   key == "compression_level" ||
                    key == "buffer_pool_size" || key == "query_close_timeout_ms" || key.rfind("failover_", 0) == 0) {
             // Egress and pool keys: for the other direction or the pool.
         } else {
@@ -185,8 +191,9 @@ result<config> config::parse(std::string_view text, std::string* why) {
 
 // ---------------------------------------------------------------- connect
 
-task<result<std::pair<ws::stream<any_stream>, server_info>>> open_ingress(const config& c, const config::address& a,
-                                                                           op_options o) {
+task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const config& c, const config::address& a,
+                                                                          std::string path, http::headers extra,
+                                                                          op_options o) {
     op_options connect_o = o;
     if (c.connect_timeout.count() > 0) {
         const auto d = clock::now() + c.connect_timeout;
@@ -214,31 +221,39 @@ task<result<std::pair<ws::stream<any_stream>, server_info>>> open_ingress(const 
     } else {
         s = any_stream(std::move(*tcp), local);
     }
-    http::headers extra;
     extra.add("X-QWP-Max-Version", "1");
     if (!c.client_id.empty()) extra.add("X-QWP-Client-Id", c.client_id);
-    if (c.request_durable_ack) extra.add("X-QWP-Request-Durable-Ack", "true");
     if (!c.token.empty()) extra.add("Authorization", http::bearer_auth(c.token));
     else if (!c.username.empty()) extra.add("Authorization", http::basic_auth(c.username, c.password));
     byte_buffer in;
     const std::string host = a.host + ":" + std::to_string(a.port);
-    auto resp = co_await ws::client_handshake(s, in, host, "/write/v4", extra, auth_o);
+    auto resp = co_await ws::client_handshake(s, in, host, std::move(path), extra, auth_o);
     if (!resp) co_return resp.error();
     if (resp->status == 401 || resp->status == 403) co_return make_error_code(errc::unauthorized);
     if (resp->status == 400 || resp->status == 426) co_return make_error_code(errc::bad_request);
     if (resp->status != 101) co_return make_error_code(errc::handshake_rejected);
-    server_info info;
     if (auto v = resp->headers.get("X-QWP-Version"); v && *v != "1") co_return make_error_code(errc::version_mismatch);
-    if (auto m = resp->headers.get("X-QWP-Max-Batch-Size")) {
+    ws::stream_options wo;
+    wo.max_message_size = 256 << 20;  // the reference clients' sanity cap
+    co_return std::pair(ws::stream<any_stream>(std::move(s), ws::role::client, std::move(in), wo), std::move(*resp));
+}
+
+task<result<std::pair<ws::stream<any_stream>, server_info>>> open_ingress(const config& c, const config::address& a,
+                                                                           op_options o) {
+    http::headers extra;
+    if (c.request_durable_ack) extra.add("X-QWP-Request-Durable-Ack", "true");
+    auto w = co_await open_ws(c, a, "/write/v4", std::move(extra), o);
+    if (!w) co_return w.error();
+    const http::response& resp = w->second;
+    server_info info;
+    if (auto m = resp.headers.get("X-QWP-Max-Batch-Size")) {
         std::uint64_t n = 0;
         if (parse_number(*m, n) && n >= 1024) info.max_batch_size = n;
     }
-    if (auto r = resp->headers.get("X-QuestDB-Role")) info.role = std::string(*r);
-    info.durable_ack = resp->headers.get("X-QWP-Durable-Ack") == std::optional<std::string_view>("enabled");
+    if (auto r = resp.headers.get("X-QuestDB-Role")) info.role = std::string(*r);
+    info.durable_ack = resp.headers.get("X-QWP-Durable-Ack") == std::optional<std::string_view>("enabled");
     if (c.request_durable_ack && !info.durable_ack) co_return make_error_code(errc::durable_ack_unavailable);
-    ws::stream_options wo;
-    wo.max_message_size = 1 << 20;  // responses are small
-    co_return std::pair(ws::stream<any_stream>(std::move(s), ws::role::client, std::move(in), wo), std::move(info));
+    co_return std::pair(std::move(w->first), std::move(info));
 }
 
 // ---------------------------------------------------------------- pipeline

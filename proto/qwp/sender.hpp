@@ -40,7 +40,8 @@ namespace qwire::qwp {
 //   max_symbols=N;first_frame_commits=on|off;max_batch_bytes=N;
 //   reconnect_initial_backoff_millis / reconnect_max_backoff_millis /
 //   reconnect_max_duration_millis=MS; pool_size=N;pool_max=N;
-//   pool_idle_timeout_ms=MS (sender_pool);
+//   pool_idle_timeout_ms=MS (sender_pool); initial_credit=BYTES;
+//   max_batch_rows=N (reader);
 // `wss::` selects TLS. Egress keys are accepted and ignored so one
 // string serves both directions; other keys are errors.
 struct config {
@@ -71,6 +72,10 @@ struct config {
     std::size_t pool_size = 1;
     std::size_t pool_max = 8;
     std::chrono::milliseconds pool_idle_timeout{60000};
+    // reader (egress): bytes the server may send before the reader grants
+    // more (0: unbounded), rows per batch (0: the server's choice).
+    std::uint64_t initial_credit = 0;
+    std::size_t max_batch_rows = 0;
 
     // Parses a connect string; *why (if given) says what was wrong.
     static result<config> parse(std::string_view text, std::string* why = nullptr);
@@ -85,6 +90,12 @@ struct server_info {
     std::string role;
 };
 
+// Opens a QWP WebSocket on `path`: TCP (or TLS), the upgrade with auth and
+// X-QWP-Max-Version, the answer classified (401/403 unauthorized, 400/426
+// bad_request, other non-101 handshake_rejected).
+task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const config& c, const config::address& a,
+                                                                          std::string path, http::headers extra,
+                                                                          op_options o = {});
 // Opens one QWP ingress WebSocket: TCP (or TLS), upgrade, QWP headers.
 task<result<std::pair<ws::stream<any_stream>, server_info>>> open_ingress(const config& c, const config::address& a,
                                                                            op_options o = {});

@@ -1,8 +1,14 @@
 #include <qwire/proto/qwp/test_server.hpp>
 
 #include <qwire/proto/http/http.hpp>
+#include <qwire/proto/qwp/encoder.hpp>
+#include <qwire/proto/qwp/reader.hpp>
 #include <qwire/proto/ws/stream.hpp>
 
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <limits>
 #include <set>
 
 namespace qwire::qwp {
@@ -24,7 +30,8 @@ struct test_server::impl {
             r.body = body;
             return r;
         };
-        if (req.target != "/write/v4" && req.target != "/api/v4/write") return plain(404, "Not Found", "not found\n");
+        if (req.target != "/write/v4" && req.target != "/api/v4/write" && req.target != "/read/v1")
+            return plain(404, "Not Found", "not found\n");
         if (auto bad = ws::check_upgrade(req)) return bad;
         if (req.headers.get("Origin"))
             return plain(400, "Bad Request", "Origin header not allowed on QWP WebSocket\n");
@@ -61,14 +68,18 @@ struct test_server::impl {
         return std::nullopt;
     }
 
+    struct unregister {
+        impl* i;
+        socket_stream* s;
+        ~unregister() { i->live.erase(s); }
+    };
+
+    task<void> serve_egress(socket_stream sock, byte_buffer in, const http::request& req, unregister& guard);
+
     task<void> serve(socket_stream sock, test_server* self) {
         ++st.connections;
         live.insert(&sock);
-        struct unregister {
-            impl* i;
-            socket_stream* s;
-            ~unregister() { i->live.erase(s); }
-        } guard{this, &sock};
+        unregister guard{this, &sock};
         const op_options stop_o(stop.get_token());
         byte_buffer in;
         auto req = co_await http::read_request(sock, in, stop_o);
@@ -76,6 +87,10 @@ struct test_server::impl {
         if (auto bad = refuse(*req)) {
             const std::string text = http::write_with_body(std::move(*bad));
             co_await sock.write_all(as_bytes(text), stop_o);
+            co_return;
+        }
+        if (req->target == "/read/v1") {
+            co_await serve_egress(std::move(sock), std::move(in), *req, guard);
             co_return;
         }
         http::response up = ws::accept_upgrade(*req);
@@ -160,6 +175,260 @@ struct test_server::impl {
         // Deferred rows of a dropped connection are rolled back.
     }
 };
+
+// ---------------------------------------------------------------- egress
+
+namespace {
+
+// A table's committed rows gathered into columns, for answering queries.
+struct result_store {
+    struct column {
+        std::string name;
+        type t;
+        std::size_t rows = 0;
+        std::vector<std::uint8_t> valid;
+        std::vector<std::byte> fixed;
+        std::vector<std::int64_t> offsets{0};
+        std::vector<std::byte> bytes;
+        std::vector<std::int32_t> codes;
+        std::vector<std::string> dict;
+        std::map<std::string, std::int32_t, std::less<>> index;
+        std::vector<std::string_view> dict_views;
+        std::uint8_t scale = 0, bits = 0;
+
+        std::size_t width() const { return t == type::geohash ? 8 : fixed_width(t); }
+        void push(const decoded_column* c, std::size_t row) {
+            const bool present = c && !c->is_null(row);  // sentinels become NULL, as QuestDB stores them
+            if (valid.size() * 8 <= rows) valid.push_back(0);
+            if (present) valid[rows >> 3] |= static_cast<std::uint8_t>(1u << (rows & 7));
+            if (c) scale = c->scale, bits = c->geohash_bits ? c->geohash_bits : bits;
+            switch (t) {
+            case type::boolean:
+                if (fixed.size() * 8 <= rows) fixed.push_back(std::byte{0});
+                if (present && std::to_integer<int>(c->fixed[row])) fixed[rows >> 3] |= std::byte(1u << (rows & 7));
+                break;
+            case type::varchar: case type::binary: case type::double_array: case type::long_array: {
+                if (present) {
+                    const auto& v = c->var[row];
+                    const auto* p = reinterpret_cast<const std::byte*>(v.data());
+                    bytes.insert(bytes.end(), p, p + v.size());
+                }
+                offsets.push_back(static_cast<std::int64_t>(bytes.size()));
+                break;
+            }
+            case type::symbol: {
+                std::int32_t code = 0;
+                if (present) {
+                    auto [it, fresh] = index.try_emplace(c->var[row], static_cast<std::int32_t>(dict.size()));
+                    if (fresh) dict.push_back(c->var[row]);
+                    code = it->second;
+                }
+                codes.push_back(code);
+                break;
+            }
+            default: {
+                const std::size_t w = width();
+                if (present) fixed.insert(fixed.end(), c->fixed.begin() + static_cast<std::ptrdiff_t>(row * w),
+                                          c->fixed.begin() + static_cast<std::ptrdiff_t>((row + 1) * w));
+                else fixed.resize(fixed.size() + w);
+            }
+            }
+            ++rows;
+        }
+        column_view view() {
+            column_view v;
+            v.name = name;
+            v.type = t;
+            v.rows = rows;
+            v.validity = valid.data();
+            v.values = t == type::symbol ? static_cast<const void*>(codes.data()) : fixed.data();
+            v.offsets = offsets.data();
+            v.offsets64 = true;
+            v.bytes = bytes.data();
+            v.scale = scale;
+            v.geohash_bits = bits ? bits : 1;
+            if (t == type::symbol) {
+                dict_views.assign(dict.begin(), dict.end());
+                v.dict = dict_views;
+            }
+            return v;
+        }
+    };
+    std::vector<column> columns;
+    std::size_t rows = 0;
+};
+
+result_store gather(const test_server::table_data& t, std::size_t limit) {
+    result_store out;
+    for (const auto& [name, ty] : t.schema) {
+        result_store::column c;
+        c.name = name;
+        c.t = ty;
+        out.columns.push_back(std::move(c));
+    }
+    for (const auto& b : t.blocks) {
+        for (std::size_t row = 0; row < b.rows && out.rows < limit; ++row, ++out.rows) {
+            for (auto& c : out.columns) {
+                const decoded_column* src = nullptr;
+                for (const auto& bc : b.columns)
+                    if ((bc.name.empty() ? std::string_view("timestamp") : std::string_view(bc.name)) == c.name) src = &bc;
+                c.push(src, row);
+            }
+        }
+    }
+    return out;
+}
+
+// "SELECT * FROM name [LIMIT n]" or a bare table name.
+std::optional<std::pair<std::string, std::size_t>> parse_select(std::string_view sql) {
+    std::vector<std::string> words;
+    std::string w;
+    for (char ch : sql) {
+        if (std::isspace(static_cast<unsigned char>(ch)) || ch == ';') {
+            if (!w.empty()) words.push_back(std::move(w));
+            w.clear();
+        } else {
+            w += ch;
+        }
+    }
+    if (!w.empty()) words.push_back(std::move(w));
+    auto lower = [](std::string s) {
+        for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return s;
+    };
+    if (words.size() == 1) return std::pair(words[0], std::numeric_limits<std::size_t>::max());
+    if (words.size() != 4 && words.size() != 6) return std::nullopt;
+    if (lower(words[0]) != "select" || words[1] != "*" || lower(words[2]) != "from") return std::nullopt;
+    std::size_t limit = std::numeric_limits<std::size_t>::max();
+    if (words.size() == 6) {
+        if (lower(words[4]) != "limit") return std::nullopt;
+        try {
+            limit = std::stoull(words[5]);
+        } catch (...) {
+            return std::nullopt;
+        }
+    }
+    return std::pair(words[3], limit);
+}
+
+}  // namespace
+
+task<void> test_server::impl::serve_egress(socket_stream sock, byte_buffer in, const http::request& req,
+                                           unregister& guard) {
+    const op_options stop_o(stop.get_token());
+    http::response up = ws::accept_upgrade(req);
+    up.headers.add("X-QWP-Version", "1");
+    up.headers.add("X-QuestDB-Role", "STANDALONE");
+    std::size_t batch_rows = 65536;
+    if (auto h = req.headers.get("X-QWP-Max-Batch-Rows")) {
+        std::size_t n = 0;
+        for (char ch : *h) n = ch >= '0' && ch <= '9' ? n * 10 + static_cast<std::size_t>(ch - '0') : 0;
+        if (n > 0) batch_rows = std::min<std::size_t>(n, egress::max_batch_rows);
+    }
+    const std::string head = http::write_head(up);
+    auto w = co_await sock.write_all(as_bytes(head), stop_o);
+    if (!w) co_return;
+    ws::stream_options so;
+    so.max_message_size = opt.max_frame;
+    live.erase(&sock);
+    ws::stream<socket_stream> ws(std::move(sock), ws::role::server, std::move(in), so);
+    live.insert(&ws.next_layer());
+    guard.s = &ws.next_layer();
+
+    egress::server_info info;
+    info.cluster_id = "qwire";
+    info.node_id = "test-server";
+    const auto hello = egress::server_info_frame(info);
+    auto sent = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(hello), stop_o);
+    if (!sent) co_return;
+
+    symbol_dict dict;  // this connection's
+    message_builder mb(dict);
+    for (;;) {
+        auto m = co_await ws.receive(stop_o);
+        if (!m) co_return;
+        std::span<const std::byte> p = m->payload;
+        if (p.empty()) co_return;
+        const auto k = static_cast<egress::kind>(std::to_integer<std::uint8_t>(p[0]));
+        if (k != egress::kind::query_request) continue;  // credit/cancel outside a query
+        if (p.size() < 9) co_return;
+        std::int64_t id;
+        std::memcpy(&id, p.data() + 1, 8);
+        p = p.subspan(9);
+        auto sql_len = get_varint(p);
+        if (!sql_len || *sql_len > p.size()) co_return;
+        const std::string sql(reinterpret_cast<const char*>(p.data()), static_cast<std::size_t>(*sql_len));
+        p = p.subspan(static_cast<std::size_t>(*sql_len));
+        auto credit = get_varint(p);
+        auto binds = credit ? get_varint(p) : credit;
+        if (!binds) co_return;
+        std::vector<std::byte> reply;
+        const auto q = parse_select(sql);
+        auto table = q ? tables.find(q->first) : tables.end();
+        if (*binds != 0) {
+            reply = egress::query_error_frame(id, status::parse_error, "the test server takes no bind values");
+        } else if (!q) {
+            reply = egress::query_error_frame(id, status::parse_error, "the test server answers SELECT * FROM t [LIMIT n]");
+        } else if (table == tables.end()) {
+            reply = egress::query_error_frame(id, status::parse_error, "table does not exist [table=" + q->first + "]");
+        }
+        if (!reply.empty()) {
+            auto e = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);
+            if (!e) co_return;
+            continue;
+        }
+        result_store rs = gather(table->second, q->second);
+        std::vector<column_view> views;
+        for (auto& c : rs.columns) views.push_back(c.view());
+        std::int64_t remaining = *credit ? static_cast<std::int64_t>(*credit) : std::numeric_limits<std::int64_t>::max();
+        std::uint64_t seq = 0;
+        bool cancelled = false;
+        for (std::size_t from = 0; from < rs.rows || seq == 0; from += batch_rows, ++seq) {
+            // Credit: the first batch always goes; later ones wait for more.
+            while (seq > 0 && remaining <= 0 && !cancelled) {
+                auto c = co_await ws.receive(stop_o);
+                if (!c) co_return;
+                std::span<const std::byte> cp = c->payload;
+                if (cp.size() < 9) co_return;
+                const auto ck = static_cast<egress::kind>(std::to_integer<std::uint8_t>(cp[0]));
+                cp = cp.subspan(9);
+                if (ck == egress::kind::cancel) cancelled = true;
+                if (ck == egress::kind::credit) {
+                    auto more = get_varint(cp);
+                    if (!more) co_return;
+                    remaining += static_cast<std::int64_t>(*more);
+                }
+            }
+            if (cancelled) break;
+            const std::size_t count = std::min(batch_rows, rs.rows - std::min(from, rs.rows));
+            std::vector<column_view> slice;
+            for (const auto& v : views) slice.push_back(v.sliced(from, count));
+            mb.clear();
+            auto r = mb.add_result_block(count, slice, seq == 0);
+            if (!r) co_return;
+            std::vector<std::byte> prefix{static_cast<std::byte>(egress::kind::result_batch)};
+            prefix.resize(9);
+            std::memcpy(prefix.data() + 1, &id, 8);
+            std::uint8_t tmp[max_varint];
+            const std::size_t n = put_varint(tmp, seq);
+            for (std::size_t i = 0; i < n; ++i) prefix.push_back(static_cast<std::byte>(tmp[i]));
+            const auto pieces = mb.finish(0, prefix);
+            std::size_t size = 0;
+            for (const auto& piece : pieces) size += piece.size;
+            remaining -= static_cast<std::int64_t>(size);
+            auto b = co_await ws.send(ws::opcode::binary, pieces, stop_o);
+            if (!b) co_return;
+            if (count == 0) {
+                ++seq;
+                break;
+            }
+        }
+        reply = cancelled ? egress::query_error_frame(id, static_cast<status>(0x0A), "cancelled")
+                          : egress::result_end_frame(id, seq ? seq - 1 : 0, rs.rows);
+        auto e = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);
+        if (!e) co_return;
+    }
+}
 
 test_server::test_server(std::unique_ptr<impl> p) : p_(std::move(p)) {}
 test_server::~test_server() { stop(); }

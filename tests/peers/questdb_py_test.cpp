@@ -4,6 +4,7 @@
 // against qwire's encoder and decoder, and qwire's acks and error frames
 // checked by the reference client's reactions.
 #include <qwire/proto/qwp/encoder.hpp>
+#include <qwire/proto/qwp/reader.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
 
 #include "peers/process.hpp"
@@ -173,4 +174,34 @@ TEST_CASE("questdb client: qwire's SCHEMA_MISMATCH frame reaches it with the ser
     const bool double_first = out.find("column 'v' of table 'mixed' is DOUBLE, not LONG") != std::string::npos;
     CHECK(long_first != double_first);
     CHECK(st.server->tables().at("mixed").rows == 1);
+}
+
+TEST_CASE("questdb client: reads back through qwire's egress, value for value, what it wrote") {
+    server_thread st;
+    CHECK(run_peer(st.server->port(), "query") == "done\n");
+}
+
+TEST_CASE("qwire's reader reads what the questdb client wrote") {
+    server_thread st;
+    CHECK(run_peer(st.server->port(), "types") == "done\n");
+    reactor r;
+    auto read = [&]() -> task<std::vector<std::string>> {
+        std::vector<std::string> rows;
+        auto rd = co_await reader::connect("ws::addr=127.0.0.1:" + std::to_string(st.server->port()) + ";");
+        REQUIRE(rd);
+        auto e = co_await rd->execute("SELECT * FROM all_types");
+        REQUIRE(e);
+        for (;;) {
+            auto b = co_await rd->next();
+            REQUIRE(b);
+            if (!*b) break;
+            for (std::size_t i = 0; i < (*b)->rows(); ++i) rows.push_back(row_json((*b)->table, i));
+        }
+        co_return rows;
+    };
+    const auto got = r.block_on(read());
+    st.finish();
+    CHECK(got == rows_json(*st.server, "all_types"));
+    REQUIRE(got.size() == 6);
+    CHECK(got[1].find(R"("l":null,"d":null,"s":null)") != std::string::npos);
 }

@@ -4,6 +4,8 @@ Usage: python ingest.py PORT SCENARIO
   m0      the golden fixtures' ten rows in one frame
   types   every column type the client has, with NULLs, over three flushes
   reject  a LONG column written again as DOUBLE: prints the server's error
+  query   'types', then reads the table back through the client's egress
+          reader (questdb.connect(...).query) and compares every cell
 Prints "done" (or "error: ...") and exits 0 when the client behaved.
 """
 import datetime
@@ -31,7 +33,7 @@ def m0(s):
     s.flush()
 
 
-def types(s):
+def types_rows():
     for i in range(6):
         null = i % 3 == 1
         cols = {
@@ -49,10 +51,48 @@ def types(s):
             "l256": None if null else Long256(i + 1),
             "arr": None if null else numpy.array([[1.0, 2.0], [3.0, float(i)]]),
         }
-        s.row("all_types", symbols={"sym": None if null else f"k{i % 2}"}, columns=cols,
-              at=TimestampNanos(1700000000000000000 + i))
+        yield i, {"sym": None if null else f"k{i % 2}"}, cols
+
+
+def types(s):
+    for i, syms, cols in types_rows():
+        s.row("all_types", symbols=syms, columns=cols, at=TimestampNanos(1700000000000000000 + i))
         if i % 2 == 1:
             s.flush()
+
+
+def query(s):
+    types(s)
+    s.close()
+    import questdb
+    db = questdb.connect(conf)
+    try:
+        result = db.query("SELECT * FROM all_types")
+        names = [n for n, _ in result.columns()]
+        got = list(result.iter_rows())
+    finally:
+        db.close()
+    if len(got) != 6:
+        raise SystemExit(f"mismatch: {len(got)} rows")
+    utc = datetime.timezone.utc
+    for (i, syms, cols), row in zip(types_rows(), got):
+        cell = dict(zip(names, row))
+        want = dict(syms)
+        for k, v in cols.items():
+            if isinstance(v, TimestampMicros):
+                v = datetime.datetime.fromtimestamp(0, utc) + datetime.timedelta(microseconds=v.value)
+            elif isinstance(v, DateMillis):
+                v = datetime.datetime.fromtimestamp(0, utc) + datetime.timedelta(milliseconds=v.value)
+            elif isinstance(v, Char):
+                v = v.value if hasattr(v, "value") else str(v)
+            elif isinstance(v, Long256):
+                v = v.value if hasattr(v, "value") else int(v)
+            want[k] = v
+        for k, v in want.items():
+            g = cell[k]
+            same = (g == v).all() if isinstance(v, numpy.ndarray) and g is not None else g == v
+            if not same:
+                raise SystemExit(f"mismatch: row {i} column {k}: got {g!r}, want {v!r}")
 
 
 def reject(s):
@@ -66,7 +106,7 @@ def reject(s):
 
 try:
     with Sender.from_conf(conf) as s:
-        {"m0": m0, "types": types, "reject": reject}[scenario](s)
+        {"m0": m0, "types": types, "reject": reject, "query": query}[scenario](s)
     print("done")
 except Exception as e:  # the reject scenario ends here
     print("error: " + str(e).replace("\n", " "))

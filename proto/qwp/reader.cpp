@@ -1,0 +1,393 @@
+#include <qwire/proto/qwp/reader.hpp>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace qwire::qwp {
+
+// ---------------------------------------------------------------- frames
+
+namespace egress {
+namespace {
+
+struct writer {
+    std::vector<std::byte> out;
+    void u8(std::uint8_t v) { out.push_back(static_cast<std::byte>(v)); }
+    template <class T>
+    void fixed(T v) {
+        const auto* p = reinterpret_cast<const std::byte*>(&v);
+        out.insert(out.end(), p, p + sizeof v);
+    }
+    void varint(std::uint64_t v) {
+        std::uint8_t tmp[max_varint];
+        const std::size_t n = put_varint(tmp, v);
+        for (std::size_t i = 0; i < n; ++i) u8(tmp[i]);
+    }
+    void bytes(std::string_view s) {
+        const auto* p = reinterpret_cast<const std::byte*>(s.data());
+        out.insert(out.end(), p, p + s.size());
+    }
+    void str16(std::string_view s) {
+        fixed(static_cast<std::uint16_t>(s.size()));
+        bytes(s);
+    }
+    // Puts the 12-byte header in front.
+    std::vector<std::byte> framed(std::uint8_t flags, std::uint16_t tables) {
+        writer h;
+        h.bytes("QWP1");
+        h.u8(version);
+        h.u8(flags);
+        h.fixed(tables);
+        h.fixed(static_cast<std::uint32_t>(out.size()));
+        h.out.insert(h.out.end(), out.begin(), out.end());
+        return std::move(h.out);
+    }
+};
+
+}  // namespace
+
+std::vector<std::byte> encode_query(std::int64_t request_id, std::string_view sql, std::uint64_t initial_credit) {
+    writer w;
+    w.u8(static_cast<std::uint8_t>(kind::query_request));
+    w.fixed(request_id);
+    w.varint(sql.size());
+    w.bytes(sql);
+    w.varint(initial_credit);
+    w.varint(0);  // no bind values
+    return std::move(w.out);
+}
+
+std::vector<std::byte> encode_credit(std::int64_t request_id, std::uint64_t bytes) {
+    writer w;
+    w.u8(static_cast<std::uint8_t>(kind::credit));
+    w.fixed(request_id);
+    w.varint(bytes);
+    return std::move(w.out);
+}
+
+std::vector<std::byte> encode_cancel(std::int64_t request_id) {
+    writer w;
+    w.u8(static_cast<std::uint8_t>(kind::cancel));
+    w.fixed(request_id);
+    return std::move(w.out);
+}
+
+std::vector<std::byte> server_info_frame(const server_info& s) {
+    writer w;
+    w.u8(static_cast<std::uint8_t>(kind::server_info));
+    w.u8(s.role);
+    w.fixed(s.epoch);
+    w.fixed(s.capabilities);
+    w.fixed(s.server_wall_ns);
+    w.str16(s.cluster_id);
+    w.str16(s.node_id);
+    if (s.capabilities & 1) w.str16(s.zone_id);
+    return w.framed(0, 0);
+}
+
+std::vector<std::byte> result_end_frame(std::int64_t request_id, std::uint64_t final_seq, std::uint64_t total_rows) {
+    writer w;
+    w.u8(static_cast<std::uint8_t>(kind::result_end));
+    w.fixed(request_id);
+    w.varint(final_seq);
+    w.varint(total_rows);
+    return w.framed(0, 0);
+}
+
+std::vector<std::byte> query_error_frame(std::int64_t request_id, status st, std::string_view message) {
+    writer w;
+    w.u8(static_cast<std::uint8_t>(kind::query_error));
+    w.fixed(request_id);
+    w.u8(static_cast<std::uint8_t>(st));
+    w.str16(message.substr(0, 1024));
+    return w.framed(0, 0);
+}
+
+std::vector<std::byte> exec_done_frame(std::int64_t request_id, std::uint8_t op, std::uint64_t rows) {
+    writer w;
+    w.u8(static_cast<std::uint8_t>(kind::exec_done));
+    w.fixed(request_id);
+    w.u8(op);
+    w.varint(rows);
+    return w.framed(0, 0);
+}
+
+namespace {
+struct cursor {
+    std::span<const std::byte> in;
+    template <class T>
+    result<T> fixed() {
+        if (in.size() < sizeof(T)) return make_error_code(errc::truncated);
+        T v;
+        std::memcpy(&v, in.data(), sizeof v);
+        in = in.subspan(sizeof v);
+        return v;
+    }
+    result<std::string> str16() {
+        auto n = fixed<std::uint16_t>();
+        if (!n) return n.error();
+        if (in.size() < *n) return make_error_code(errc::truncated);
+        std::string s(reinterpret_cast<const char*>(in.data()), *n);
+        in = in.subspan(*n);
+        return s;
+    }
+};
+}  // namespace
+
+result<server_info> decode_server_info(std::span<const std::byte> payload) {
+    cursor c{payload};
+    server_info s;
+    auto k = c.fixed<std::uint8_t>();
+    if (!k || *k != static_cast<std::uint8_t>(kind::server_info)) return make_error_code(errc::parse_error);
+    auto role = c.fixed<std::uint8_t>();
+    auto epoch = c.fixed<std::uint64_t>();
+    auto caps = c.fixed<std::uint32_t>();
+    auto wall = c.fixed<std::int64_t>();
+    if (!role || !epoch || !caps || !wall) return make_error_code(errc::truncated);
+    s.role = *role;
+    s.epoch = *epoch;
+    s.capabilities = *caps;
+    s.server_wall_ns = *wall;
+    auto cl = c.str16();
+    if (!cl) return cl.error();
+    auto node = c.str16();
+    if (!node) return node.error();
+    s.cluster_id = std::move(*cl);
+    s.node_id = std::move(*node);
+    if (s.capabilities & 1) {
+        auto z = c.str16();
+        if (!z) return z.error();
+        s.zone_id = std::move(*z);
+    }
+    return s;
+}
+
+}  // namespace egress
+
+const decoded_column& result_batch::column(std::string_view name) const {
+    for (const auto& c : table.columns)
+        if (c.name == name) return c;
+    throw std::out_of_range("no column " + std::string(name));
+}
+
+// ---------------------------------------------------------------- reader
+
+struct reader::impl {
+    config cfg;
+    std::unique_ptr<ws::stream<any_stream>> ws;
+    egress::server_info info;
+    std::vector<std::string> dict;  // connection-scoped symbol dictionary
+    std::vector<std::pair<std::string, type>> schema;
+    std::int64_t next_id = 1;
+    std::int64_t running = 0;  // 0: no query
+    std::uint64_t pending_credit = 0;
+    result_batch batch;
+    std::string error_text;
+    std::uint64_t total_rows = 0, rows_affected = 0;
+    bool broken = false;
+
+    // The QWP payload of a server frame: header checked, flags returned.
+    static result<std::pair<std::uint8_t, std::span<const std::byte>>> unframe(std::span<const std::byte> f) {
+        if (f.size() < header_size) return make_error_code(errc::truncated);
+        if (std::memcmp(f.data(), magic, 4) != 0) return make_error_code(errc::bad_magic);
+        if (std::to_integer<std::uint8_t>(f[4]) != version) return make_error_code(errc::bad_version);
+        std::uint32_t len;
+        std::memcpy(&len, f.data() + 8, 4);
+        if (len != f.size() - header_size) return make_error_code(errc::bad_length);
+        return std::pair(std::to_integer<std::uint8_t>(f[5]), f.subspan(header_size));
+    }
+
+    task<result<void>> send(const std::vector<std::byte>& payload, op_options o) {
+        auto w = co_await ws->send(ws::opcode::binary, std::span<const std::byte>(payload), o);
+        if (!w) broken = true;
+        co_return w;
+    }
+};
+
+reader::reader(std::unique_ptr<impl> p) : p_(std::move(p)) {}
+reader::reader(reader&&) noexcept = default;
+reader& reader::operator=(reader&&) noexcept = default;
+reader::~reader() = default;
+
+task<result<reader>> reader::connect(std::string_view conf, op_options o) {
+    auto c = config::parse(conf);
+    if (!c) co_return c.error();
+    auto p = std::make_unique<impl>();
+    p->cfg = std::move(*c);
+    std::error_code last = make_error_code(errc::handshake_rejected);
+    for (const auto& a : p->cfg.addrs) {
+        http::headers extra;
+        extra.add("X-QWP-Accept-Encoding", "raw");
+        if (p->cfg.max_batch_rows) extra.add("X-QWP-Max-Batch-Rows", std::to_string(p->cfg.max_batch_rows));
+        auto w = co_await open_ws(p->cfg, a, "/read/v1", std::move(extra), o);
+        if (!w) {
+            last = w.error();
+            if (last == errc::unauthorized || last == errc::bad_request) co_return last;
+            continue;
+        }
+        if (auto enc = w->second.headers.get("X-QWP-Content-Encoding"); enc && *enc != "raw")
+            co_return make_error_code(errc::bad_config);  // only raw was offered
+        p->ws = std::make_unique<ws::stream<any_stream>>(std::move(w->first));
+        // SERVER_INFO comes first.
+        auto m = co_await p->ws->receive(o);
+        if (!m) co_return m.error();
+        auto body = impl::unframe(m->payload);
+        if (!body) co_return body.error();
+        auto info = egress::decode_server_info(body->second);
+        if (!info) co_return info.error();
+        p->info = std::move(*info);
+        co_return reader(std::move(p));
+    }
+    co_return last;
+}
+
+task<result<void>> reader::execute(std::string_view sql, op_options o) {
+    auto& s = *p_;
+    if (s.broken) co_return make_error_code(errc::must_close);
+    if (s.running) co_return make_error_code(std::errc::operation_in_progress);
+    if (sql.size() > (1u << 20)) co_return make_error_code(errc::bad_length);
+    s.running = s.next_id++;
+    s.schema.clear();
+    s.error_text.clear();
+    s.total_rows = s.rows_affected = 0;
+    s.pending_credit = 0;
+    const auto q = egress::encode_query(s.running, sql, s.cfg.initial_credit);
+    auto w = co_await s.send(q, o);
+    if (!w) s.running = 0;
+    co_return w;
+}
+
+task<result<const result_batch*>> reader::next(op_options o) {
+    auto& s = *p_;
+    if (!s.running) co_return static_cast<const result_batch*>(nullptr);
+    // The batch handed out last time has been used: grant its bytes again.
+    if (s.cfg.initial_credit && s.pending_credit) {
+        const auto credit = egress::encode_credit(s.running, std::exchange(s.pending_credit, 0));
+        auto w = co_await s.send(credit, o);
+        if (!w) co_return w.error();
+    }
+    for (;;) {
+        auto m = co_await s.ws->receive(o);
+        if (!m) {
+            s.broken = true;
+            s.running = 0;
+            co_return m.error();
+        }
+        auto framed = impl::unframe(m->payload);
+        auto fail = [&](std::error_code ec) {
+            s.broken = true;
+            s.running = 0;
+            return ec;
+        };
+        if (!framed) co_return fail(framed.error());
+        const std::uint8_t flags = framed->first;
+        std::span<const std::byte> in = framed->second;
+        if (in.empty()) co_return fail(make_error_code(errc::truncated));
+        if (flags & flags::zstd) co_return fail(make_error_code(errc::bad_config));  // raw was asked for
+        const auto k = static_cast<egress::kind>(std::to_integer<std::uint8_t>(in[0]));
+        in = in.subspan(1);
+        std::int64_t id = 0;
+        if (k != egress::kind::cache_reset && k != egress::kind::server_info) {
+            if (in.size() < 8) co_return fail(make_error_code(errc::truncated));
+            std::memcpy(&id, in.data(), 8);
+            in = in.subspan(8);
+            if (id != s.running) co_return fail(make_error_code(errc::parse_error));
+        }
+        switch (k) {
+        case egress::kind::result_batch: {
+            auto seq = get_varint(in);
+            if (!seq) co_return fail(seq.error());
+            if (flags & flags::delta_symbol_dict) {
+                auto start = get_varint(in);
+                auto count = start ? get_varint(in) : start;
+                if (!start || !count) co_return fail(make_error_code(errc::truncated));
+                if (*start != s.dict.size() || *count > in.size()) co_return fail(make_error_code(errc::dictionary_gap));
+                for (std::uint64_t i = 0; i < *count; ++i) {
+                    auto len = get_varint(in);
+                    if (!len || *len > in.size()) co_return fail(make_error_code(errc::truncated));
+                    s.dict.emplace_back(reinterpret_cast<const char*>(in.data()), static_cast<std::size_t>(*len));
+                    in = in.subspan(static_cast<std::size_t>(*len));
+                }
+            }
+            block_mode mode;
+            mode.egress = true;
+            mode.max_rows = egress::max_batch_rows;
+            if (*seq > 0) {
+                if (s.schema.empty()) co_return fail(make_error_code(errc::parse_error));
+                mode.schema = &s.schema;
+            }
+            auto t = decode_block(in, flags, s.dict, mode);
+            if (!t) co_return fail(t.error());
+            if (!in.empty()) co_return fail(make_error_code(errc::trailing_bytes));
+            if (*seq == 0) {
+                s.schema.clear();
+                for (const auto& c : t->columns) s.schema.emplace_back(c.name, c.type);
+            }
+            s.batch.request_id = id;
+            s.batch.seq = *seq;
+            s.batch.table = std::move(*t);
+            s.pending_credit = m->payload.size();
+            co_return &s.batch;
+        }
+        case egress::kind::result_end: {
+            auto final_seq = get_varint(in);
+            auto rows = final_seq ? get_varint(in) : final_seq;
+            if (!rows) co_return fail(rows.error());
+            s.total_rows = *rows;
+            s.running = 0;
+            co_return static_cast<const result_batch*>(nullptr);
+        }
+        case egress::kind::exec_done: {
+            if (in.empty()) co_return fail(make_error_code(errc::truncated));
+            in = in.subspan(1);
+            auto rows = get_varint(in);
+            if (!rows) co_return fail(rows.error());
+            s.rows_affected = *rows;
+            s.running = 0;
+            co_return static_cast<const result_batch*>(nullptr);
+        }
+        case egress::kind::query_error: {
+            if (in.size() < 3) co_return fail(make_error_code(errc::truncated));
+            const auto st = static_cast<status>(std::to_integer<std::uint8_t>(in[0]));
+            std::uint16_t len;
+            std::memcpy(&len, in.data() + 1, 2);
+            if (in.size() < 3u + len) co_return fail(make_error_code(errc::truncated));
+            s.error_text.assign(reinterpret_cast<const char*>(in.data()) + 3, len);
+            s.running = 0;
+            const std::error_code ec = status_error(st);
+            co_return ec ? ec : make_error_code(errc::unknown_status);
+        }
+        case egress::kind::cache_reset:
+            if (!in.empty() && (std::to_integer<unsigned>(in[0]) & 1)) s.dict.clear();
+            continue;
+        case egress::kind::server_info:
+            continue;
+        default:
+            co_return fail(make_error_code(errc::parse_error));
+        }
+    }
+}
+
+task<result<void>> reader::cancel(op_options o) {
+    auto& s = *p_;
+    if (!s.running) co_return result<void>{};
+    const auto c = egress::encode_cancel(s.running);
+    auto w = co_await s.send(c, o);
+    if (!w) co_return w;
+    for (;;) {
+        auto b = co_await next(o);
+        if (!b) {
+            // A cancelled query ends with QUERY_ERROR CANCELLED.
+            if (!s.broken) co_return result<void>{};
+            co_return b.error();
+        }
+        if (!*b) co_return result<void>{};
+    }
+}
+
+const egress::server_info& reader::server() const noexcept { return p_->info; }
+const std::string& reader::error_text() const noexcept { return p_->error_text; }
+std::uint64_t reader::total_rows() const noexcept { return p_->total_rows; }
+std::uint64_t reader::rows_affected() const noexcept { return p_->rows_affected; }
+
+}  // namespace qwire::qwp
