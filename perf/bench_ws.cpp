@@ -46,8 +46,8 @@ void mask_byte_loop(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(memcpy_payload)->Arg(1 << 10)->Arg(64 << 10);
-BENCHMARK(ws_mask_copy)->Arg(1 << 10)->Arg(64 << 10);
+BENCHMARK(memcpy_payload)->Arg(1 << 10)->Arg(64 << 10)->Arg(64 << 20);
+BENCHMARK(ws_mask_copy)->Arg(1 << 10)->Arg(64 << 10)->Arg(64 << 20);
 BENCHMARK(mask_byte_loop)->Arg(1 << 10)->Arg(64 << 10);
 
 BENCHMARK_MAIN();

@@ -410,6 +410,45 @@ struct column_writer {
         l2g.assign(c.dict.size(), std::numeric_limits<std::uint32_t>::max());
         std::uint8_t* out = b.own_space(n * 5);  // at most 5 bytes per 32-bit id
         std::size_t used = 0;
+        if (!c.validity) {
+            // The common case, without per-row null checks: codes of one width.
+            // Locals only inside the loop: stores through a byte pointer may
+            // alias anything, so members and captures would be reloaded per row.
+            auto run = [&](const auto* codes) -> result<void> {
+                const std::size_t dict_size = c.dict.size(), rows = c.rows;
+                codes += c.offset;
+                std::uint32_t* map = l2g.data();
+                std::uint8_t* o = out;
+                for (std::size_t i = 0; i < rows; ++i) {
+                    const auto code = static_cast<std::uint32_t>(codes[i]);
+                    if (code >= dict_size) return make_error_code(errc::bad_column);
+                    std::uint32_t id = map[code];
+                    if (id == std::numeric_limits<std::uint32_t>::max()) {
+                        auto g = b.dict().intern(c.dict[code]);
+                        if (!g) return g.error();
+                        id = map[code] = *g;
+                    }
+                    if (id < 0x4000) {
+                        // One or two bytes without a branch (ids of a small
+                        // dictionary mix both at random).
+                        const std::uint32_t two = id >= 0x80;
+                        o[0] = static_cast<std::uint8_t>(id | (two << 7));
+                        o[1] = static_cast<std::uint8_t>(id >> 7);
+                        o += 1 + two;
+                    } else {
+                        o += qwp::put_varint(o, id);
+                    }
+                }
+                used = static_cast<std::size_t>(o - out);
+                return {};
+            };
+            result<void> r = c.code_width == 1   ? run(static_cast<const std::int8_t*>(c.values))
+                             : c.code_width == 2 ? run(static_cast<const std::int16_t*>(c.values))
+                                                 : run(static_cast<const std::int32_t*>(c.values));
+            if (!r) return r;
+            b.unown(n * 5 - used);
+            return {};
+        }
         for (std::size_t i = 0; i < c.rows; ++i) {
             if (!present(c, i)) {
                 if (bitmap) continue;

@@ -1,6 +1,10 @@
 #include <qwire/proto/ws/frame.hpp>
 
+#include <cstdint>
 #include <cstring>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <random>
 #include <sys/random.h>
 #include <string>
@@ -106,21 +110,84 @@ result<parsed> parse_header(std::span<const std::byte> in) noexcept {
     return p;
 }
 
+namespace {
+
+#if defined(__x86_64__)
+// 32 bytes at a time with AVX2, 128 per loop turn; chosen at run time.
+__attribute__((target("avx2"))) std::size_t mask_avx2(std::byte* dst, const std::byte* src, std::size_t n,
+                                                      std::uint64_t k64) {
+    const __m256i k = _mm256_set1_epi64x(static_cast<long long>(k64));
+    std::size_t i = 0;
+    for (; i + 128 <= n; i += 128) {
+        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
+        const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i + 32));
+        const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i + 64));
+        const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i + 96));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_xor_si256(a, k));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i + 32), _mm256_xor_si256(b, k));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i + 64), _mm256_xor_si256(c, k));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i + 96), _mm256_xor_si256(d, k));
+    }
+    for (; i + 32 <= n; i += 32) {
+        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_xor_si256(a, k));
+    }
+    return i;
+}
+
+// SSE2 is part of x86-64: 16 bytes at a time, 64 per loop turn.
+std::size_t mask_sse2(std::byte* dst, const std::byte* src, std::size_t n, std::uint64_t k64) {
+    const __m128i k = _mm_set1_epi64x(static_cast<long long>(k64));
+    std::size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 16));
+        const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 32));
+        const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 48));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_xor_si128(a, k));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 16), _mm_xor_si128(b, k));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 32), _mm_xor_si128(c, k));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 48), _mm_xor_si128(d, k));
+    }
+    return i;
+}
+
+const bool have_avx2 = __builtin_cpu_supports("avx2");
+#endif
+
+}  // namespace
+
 std::size_t mask_copy(std::byte* dst, const std::byte* src, std::size_t n, std::array<std::uint8_t, 4> key,
                       std::size_t phase) noexcept {
-    // The key rotated to the phase, repeated to fill a 64-bit word.
+    std::size_t i = 0;
+#if defined(__x86_64__)
+    if (n >= 128) {
+        // Byte by byte up to a 32-byte aligned destination (a frame's payload
+        // starts after a 2- to 14-byte header; unaligned wide stores that
+        // split cache lines halve the speed), then wide blocks.
+        const std::size_t lead = (32 - (reinterpret_cast<std::uintptr_t>(dst) & 31)) & 31;
+        for (; i < lead; ++i) dst[i] = src[i] ^ static_cast<std::byte>(key[(phase + i) & 3]);
+        std::uint8_t k8[8];
+        for (std::size_t j = 0; j < 8; ++j) k8[j] = key[(phase + i + j) & 3];
+        std::uint64_t k64;
+        std::memcpy(&k64, k8, 8);
+        // Every block is a multiple of 8 bytes long, so the key stays in phase.
+        i += have_avx2 ? mask_avx2(dst + i, src + i, n - i, k64) : mask_sse2(dst + i, src + i, n - i, k64);
+    }
+#endif
+    // The key rotated to the position, repeated to fill a 64-bit word.
     std::uint8_t k8[8];
-    for (int i = 0; i < 8; ++i) k8[i] = key[(phase + static_cast<std::size_t>(i)) & 3];
+    for (std::size_t j = 0; j < 8; ++j) k8[j] = key[(phase + i + j) & 3];
     std::uint64_t k64;
     std::memcpy(&k64, k8, 8);
-    std::size_t i = 0;
+    const std::size_t base = i;
     for (; i + 8 <= n; i += 8) {
         std::uint64_t w;
         std::memcpy(&w, src + i, 8);
         w ^= k64;
         std::memcpy(dst + i, &w, 8);
     }
-    for (; i < n; ++i) dst[i] = src[i] ^ static_cast<std::byte>(k8[i & 7]);
+    for (; i < n; ++i) dst[i] = src[i] ^ static_cast<std::byte>(k8[(i - base) & 7]);
     return (phase + n) & 3;
 }
 

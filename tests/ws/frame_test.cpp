@@ -89,17 +89,24 @@ TEST_CASE("ws frame: protocol violations are errors") {
     CHECK(parse_header(bytes({0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0})).error() == errc::length_overflow);
 }
 
-TEST_CASE("ws mask: word-at-a-time equals the byte definition at any phase and length") {
+TEST_CASE("ws mask: the wide paths equal the byte definition at any phase, length and alignment") {
     std::mt19937 rng(3);
-    for (std::size_t n : {0u, 1u, 3u, 7u, 8u, 9u, 31u, 1000u}) {
+    for (std::size_t n : {0u, 1u, 3u, 7u, 8u, 9u, 31u, 127u, 128u, 129u, 200u, 1000u, 4099u}) {
         for (std::size_t phase = 0; phase < 4; ++phase) {
-            std::vector<std::byte> src(n), dst(n);
-            for (auto& b : src) b = static_cast<std::byte>(rng());
-            const std::array<std::uint8_t, 4> key{0xde, 0xad, 0xbe, 0xef};
-            const auto next = mask_copy(dst.data(), src.data(), n, key, phase);
-            for (std::size_t i = 0; i < n; ++i)
-                REQUIRE(dst[i] == (src[i] ^ static_cast<std::byte>(key[(phase + i) & 3])));
-            CHECK(next == (phase + n) % 4);
+            for (std::size_t shift : {0u, 1u, 14u, 31u}) {
+                std::vector<std::byte> src(n + 32), dst(n + 32);
+                for (auto& b : src) b = static_cast<std::byte>(rng());
+                const std::array<std::uint8_t, 4> key{0xde, 0xad, 0xbe, 0xef};
+                const auto next = mask_copy(dst.data() + shift, src.data() + 31 - shift, n, key, phase);
+                for (std::size_t i = 0; i < n; ++i)
+                    REQUIRE(dst[shift + i] == (src[31 - shift + i] ^ static_cast<std::byte>(key[(phase + i) & 3])));
+                CHECK(next == (phase + n) % 4);
+                // In place, as the receiving side unmasks.
+                std::vector<std::byte> copy(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(n));
+                mask_copy(src.data(), src.data(), n, key, phase);
+                for (std::size_t i = 0; i < n; ++i)
+                    REQUIRE(src[i] == (copy[i] ^ static_cast<std::byte>(key[(phase + i) & 3])));
+            }
         }
     }
 }
