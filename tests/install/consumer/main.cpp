@@ -4,6 +4,7 @@
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/tcp.hpp>
 #include <qwire/proto/kdb/codec.hpp>
+#include <qwire/proto/qwp/encoder.hpp>
 
 #include <cstdio>
 #include <string_view>
@@ -29,4 +30,10 @@ int main() {
     qwire::byte_buffer b;
     (void)qwire::kdb::encode(qwire::kdb::new_long(1), b);
     std::printf("kdb: %zu bytes\n", b.size());
+    qwire::qwp::row_buffer rows;
+    rows.table("t").column("v", 1).at_now();
+    qwire::qwp::symbol_dict dict;
+    qwire::qwp::message_builder m(dict);
+    (void)rows.encode(m);
+    std::printf("qwp: %zu bytes\n", m.finish_copy().size());
 }
