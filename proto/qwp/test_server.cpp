@@ -1,5 +1,7 @@
 #include <qwire/proto/qwp/test_server.hpp>
 
+#include <qwire/io/any_stream.hpp>
+#include <qwire/io/tls.hpp>
 #include <qwire/proto/http/http.hpp>
 #include <qwire/proto/qwp/encoder.hpp>
 #include <qwire/proto/qwp/reader.hpp>
@@ -19,7 +21,8 @@ struct test_server::impl {
     std::stop_source stop;
     std::map<std::string, table_data> tables;
     counters st;
-    std::set<socket_stream*> live;
+    std::set<any_stream*> live;
+    std::optional<tls_context> tls;
     std::map<std::string, std::pair<status, std::string>> failures;
 
     std::optional<http::response> refuse(const http::request& req) const {
@@ -70,17 +73,26 @@ struct test_server::impl {
 
     struct unregister {
         impl* i;
-        socket_stream* s;
+        any_stream* s;
         ~unregister() { i->live.erase(s); }
     };
 
-    task<void> serve_egress(socket_stream sock, byte_buffer in, const http::request& req, unregister& guard);
+    task<void> serve_egress(any_stream sock, byte_buffer in, const http::request& req, unregister& guard);
 
-    task<void> serve(socket_stream sock, test_server* self) {
+    task<void> serve(socket_stream raw, test_server* self) {
+        const op_options stop_o(stop.get_token());
+        const bool local = raw.peer_is_local();
+        any_stream sock;
+        if (tls) {
+            auto t = co_await tls_stream<socket_stream>::accept(std::move(raw), *tls, stop_o);
+            if (!t) co_return;
+            sock = any_stream(std::move(*t), local);
+        } else {
+            sock = any_stream(std::move(raw), local);
+        }
         ++st.connections;
         live.insert(&sock);
         unregister guard{this, &sock};
-        const op_options stop_o(stop.get_token());
         byte_buffer in;
         auto req = co_await http::read_request(sock, in, stop_o);
         if (!req) co_return;
@@ -106,7 +118,7 @@ struct test_server::impl {
         so.max_message_size = opt.max_frame;
         // The stream owns the socket from here; keep the registration on it.
         live.erase(&sock);
-        ws::stream<socket_stream> ws(std::move(sock), ws::role::server, std::move(in), so);
+        ws::stream<any_stream> ws(std::move(sock), ws::role::server, std::move(in), so);
         live.insert(&ws.next_layer());
         guard.s = &ws.next_layer();
 
@@ -313,7 +325,7 @@ std::optional<std::pair<std::string, std::size_t>> parse_select(std::string_view
 
 }  // namespace
 
-task<void> test_server::impl::serve_egress(socket_stream sock, byte_buffer in, const http::request& req,
+task<void> test_server::impl::serve_egress(any_stream sock, byte_buffer in, const http::request& req,
                                            unregister& guard) {
     const op_options stop_o(stop.get_token());
     http::response up = ws::accept_upgrade(req);
@@ -331,7 +343,7 @@ task<void> test_server::impl::serve_egress(socket_stream sock, byte_buffer in, c
     ws::stream_options so;
     so.max_message_size = opt.max_frame;
     live.erase(&sock);
-    ws::stream<socket_stream> ws(std::move(sock), ws::role::server, std::move(in), so);
+    ws::stream<any_stream> ws(std::move(sock), ws::role::server, std::move(in), so);
     live.insert(&ws.next_layer());
     guard.s = &ws.next_layer();
 
@@ -439,6 +451,11 @@ result<std::unique_ptr<test_server>> test_server::start(test_server_options o) {
     auto a = acceptor::listen(*ep);
     if (!a) return a.error();
     auto p = std::make_unique<impl>();
+    if (!o.tls_cert.empty()) {
+        auto ctx = tls_context::server(o.tls_cert, o.tls_key);
+        if (!ctx) return ctx.error();
+        p->tls = std::move(*ctx);
+    }
     p->opt = std::move(o);
     p->acc = std::move(*a);
     return std::unique_ptr<test_server>(new test_server(std::move(p)));
@@ -446,7 +463,9 @@ result<std::unique_ptr<test_server>> test_server::start(test_server_options o) {
 
 std::uint16_t test_server::port() const noexcept { return p_->acc.local_endpoint().port(); }
 
-std::string test_server::conf() const { return "ws::addr=127.0.0.1:" + std::to_string(port()) + ";"; }
+std::string test_server::conf() const {
+    return std::string(p_->tls ? "wss" : "ws") + "::addr=127.0.0.1:" + std::to_string(port()) + ";";
+}
 
 task<void> test_server::run() {
     scope conns;
@@ -463,7 +482,7 @@ void test_server::stop() {
     if (!p_) return;
     p_->stop.request_stop();
     p_->acc.close();
-    for (auto* s : p_->live) s->close();
+    for (auto* s : p_->live) s->shutdown();
 }
 
 const std::map<std::string, test_server::table_data>& test_server::tables() const noexcept { return p_->tables; }

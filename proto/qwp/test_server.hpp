@@ -38,6 +38,7 @@ struct test_server_options {
     std::string token;               // Bearer auth required when set
     bool durable_ack = false;        // offer durable acks (sent right after each OK)
     bool keep_rows = true;           // record committed rows (off for benchmarks)
+    std::string tls_cert, tls_key;   // PEM files: serve wss (TLS) when set
 };
 
 class test_server {
@@ -61,7 +62,7 @@ public:
     ~test_server();
 
     std::uint16_t port() const noexcept;
-    std::string conf() const;  // "ws::addr=127.0.0.1:PORT;"
+    std::string conf() const;  // "ws::addr=127.0.0.1:PORT;" (wss:: with TLS)
 
     // Serves until stop(); run it on the reactor (spawn or co_await).
     task<void> run();

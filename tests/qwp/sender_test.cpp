@@ -1,4 +1,6 @@
 #include <qwire/core/when_all.hpp>
+#include <qwire/io/tls.hpp>
+#include <qwire/proto/qwp/reader.hpp>
 #include <qwire/proto/qwp/sender.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
 
@@ -363,4 +365,57 @@ TEST_CASE("qwp pool: borrow, return, pool_max, and broken senders never handed o
         server.stop();
     };
     r.block_on(when_all(server.run(), body()));
+}
+
+TEST_CASE("qwp sender: wss over TLS, verified against the test CA, and its refusals") {
+    test_server_options so;
+    so.tls_cert = test::cert("server.pem");
+    so.tls_key = test::cert("server.key");
+    reactor r;
+    auto srv = test_server::start(so);
+    REQUIRE(srv);
+    auto& server = **srv;
+    const std::string port = std::to_string(server.port());
+    auto body = [&]() -> task<void> {
+        // The certificate is for localhost.
+        auto s = co_await sender::connect("wss::addr=localhost:" + port + ";tls_roots=" + test::cert("ca.pem") + ";");
+        REQUIRE(s);
+        quotes q(500);
+        const chunk c = q.make();
+        auto f = co_await s->flush(c);
+        REQUIRE(f);
+        auto y = co_await s->sync();
+        REQUIRE(y);
+        CHECK(rows_of(server, "quotes") == 500);
+        // Another CA: the handshake fails and says why.
+        auto untrusted = co_await sender::connect("wss::addr=localhost:" + port + ";tls_roots=" +
+                                                  test::cert("other-ca.pem") + ";reconnect_max_duration_millis=0;");
+        REQUIRE(!untrusted);
+        CHECK(untrusted.error() == tls_errc::certificate_untrusted);
+        auto egress = co_await reader::connect("wss::addr=localhost:" + port + ";tls_roots=" + test::cert("ca.pem") + ";");
+        REQUIRE(egress);
+        auto e = co_await egress->execute("quotes");
+        REQUIRE(e);
+        auto b = co_await egress->next();
+        REQUIRE(b);
+        REQUIRE(*b);
+        CHECK((*b)->rows() == 500);
+        server.stop();
+    };
+    r.block_on(when_all(server.run(), body()));
+}
+
+TEST_CASE("qwp sender: several addr entries are walked until one answers") {
+    with_server({}, "", [](sender&, test_server& server) -> task<void> {
+        // Port 1 refuses at once; the second address is the server.
+        auto s = co_await sender::connect("ws::addr=127.0.0.1:1,127.0.0.1:" + std::to_string(server.port()) + ";");
+        REQUIRE(s);
+        row_buffer rows;
+        rows.table("w").column("v", 1).at_now();
+        auto f = co_await s->flush(rows);
+        REQUIRE(f);
+        auto y = co_await s->sync();
+        CHECK(y);
+        CHECK(rows_of(server, "w") == 1);
+    });
 }
