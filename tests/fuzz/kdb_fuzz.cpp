@@ -3,8 +3,10 @@
 // Built with clang -fsanitize=fuzzer it is a libFuzzer target. Built
 // otherwise (as in CI, under ASan/UBSan) a small mutation driver runs it:
 // it starts from valid messages and the captured kdb+ vectors and feeds
-// mutated copies for QWIRE_FUZZ_SECONDS (default 10) seconds.
+// mutated copies for QWIRE_FUZZ_SECONDS (default 10) seconds (driver.hpp).
 #include <qwire/proto/kdb/codec.hpp>
+
+#include "driver.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -60,30 +62,6 @@ std::vector<std::vector<std::uint8_t>> seeds(const char* vectors_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const char* env = std::getenv("QWIRE_FUZZ_SECONDS");
-    const double seconds = env ? std::atof(env) : 10.0;
-    const auto corpus = seeds(argc > 1 ? argv[1] : ".");
-    std::mt19937_64 rng(std::random_device{}());
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    std::uint64_t runs = 0;
-    while (std::chrono::steady_clock::now() < until) {
-        for (int batch = 0; batch < 256; ++batch, ++runs) {
-            auto x = corpus[rng() % corpus.size()];
-            const int edits = 1 + static_cast<int>(rng() % 8);
-            for (int e = 0; e < edits && !x.empty(); ++e) {
-                const std::size_t at = rng() % x.size();
-                switch (rng() % 5) {
-                    case 0: x[at] ^= static_cast<std::uint8_t>(1u << (rng() % 8)); break;
-                    case 1: x[at] = static_cast<std::uint8_t>(rng()); break;
-                    case 2: x.erase(x.begin() + static_cast<long>(at)); break;
-                    case 3: x.insert(x.begin() + static_cast<long>(at), static_cast<std::uint8_t>(rng())); break;
-                    default: x.resize(at); break;  // truncate
-                }
-            }
-            LLVMFuzzerTestOneInput(x.data(), x.size());
-        }
-    }
-    std::printf("kdb fuzz: %llu inputs in %.0f s, no crash\n", static_cast<unsigned long long>(runs), seconds);
-    return 0;
+    return qwire::test::run_mutations("kdb fuzz", seeds(argc > 1 ? argv[1] : "."), LLVMFuzzerTestOneInput);
 }
 #endif
