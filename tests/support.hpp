@@ -5,6 +5,7 @@
 #include <qwire/core/timer.hpp>
 #include <qwire/io/byte_stream.hpp>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,15 @@ inline std::string hex(std::span<const std::byte> b) {
         s += digits[static_cast<unsigned>(x) & 15];
     }
     return s;
+}
+
+// The first line of a text file, without its line end (hex fixtures).
+inline std::string first_line(const std::string& path) {
+    std::ifstream f(path);
+    std::string line;
+    std::getline(f, line);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    return line;
 }
 
 // Deterministic bytes for transfer checks.

@@ -77,7 +77,7 @@ struct test_server::impl {
         ~unregister() { i->live.erase(s); }
     };
 
-    task<void> serve_egress(any_stream sock, byte_buffer in, const http::request& req, unregister& guard);
+    task<void> serve_egress(ws::stream<any_stream>& ws, const http::request& req);
 
     task<void> serve(socket_stream raw, test_server* self) {
         const op_options stop_o(stop.get_token());
@@ -101,14 +101,12 @@ struct test_server::impl {
             co_await sock.write_all(as_bytes(text), stop_o);
             co_return;
         }
-        if (req->target == "/read/v1") {
-            co_await serve_egress(std::move(sock), std::move(in), *req, guard);
-            co_return;
-        }
+        const bool egress_path = req->target == "/read/v1";
         http::response up = ws::accept_upgrade(*req);
         up.headers.add("X-QWP-Version", "1");
-        up.headers.add("X-QWP-Max-Batch-Size", std::to_string(opt.max_batch));
-        const bool durable = opt.durable_ack && req->headers.get("X-QWP-Request-Durable-Ack") == std::optional<std::string_view>("true");
+        const bool durable = !egress_path && opt.durable_ack &&
+                             req->headers.get("X-QWP-Request-Durable-Ack") == std::optional<std::string_view>("true");
+        if (!egress_path) up.headers.add("X-QWP-Max-Batch-Size", std::to_string(opt.max_batch));
         if (durable) up.headers.add("X-QWP-Durable-Ack", "enabled");
         up.headers.add("X-QuestDB-Role", "STANDALONE");
         const std::string head = http::write_head(up);
@@ -121,6 +119,10 @@ struct test_server::impl {
         ws::stream<any_stream> ws(std::move(sock), ws::role::server, std::move(in), so);
         live.insert(&ws.next_layer());
         guard.s = &ws.next_layer();
+        if (egress_path) {
+            co_await serve_egress(ws, *req);
+            co_return;
+        }
 
         message_decoder dec;
         std::int64_t next_seq = 0;
@@ -325,27 +327,14 @@ std::optional<std::pair<std::string, std::size_t>> parse_select(std::string_view
 
 }  // namespace
 
-task<void> test_server::impl::serve_egress(any_stream sock, byte_buffer in, const http::request& req,
-                                           unregister& guard) {
+task<void> test_server::impl::serve_egress(ws::stream<any_stream>& ws, const http::request& req) {
     const op_options stop_o(stop.get_token());
-    http::response up = ws::accept_upgrade(req);
-    up.headers.add("X-QWP-Version", "1");
-    up.headers.add("X-QuestDB-Role", "STANDALONE");
     std::size_t batch_rows = 65536;
     if (auto h = req.headers.get("X-QWP-Max-Batch-Rows")) {
         std::size_t n = 0;
         for (char ch : *h) n = ch >= '0' && ch <= '9' ? n * 10 + static_cast<std::size_t>(ch - '0') : 0;
         if (n > 0) batch_rows = std::min<std::size_t>(n, egress::max_batch_rows);
     }
-    const std::string head = http::write_head(up);
-    auto w = co_await sock.write_all(as_bytes(head), stop_o);
-    if (!w) co_return;
-    ws::stream_options so;
-    so.max_message_size = opt.max_frame;
-    live.erase(&sock);
-    ws::stream<any_stream> ws(std::move(sock), ws::role::server, std::move(in), so);
-    live.insert(&ws.next_layer());
-    guard.s = &ws.next_layer();
 
     egress::server_info info;
     info.cluster_id = "qwire";

@@ -60,14 +60,7 @@ std::string run_peer(std::uint16_t port, const char* scenario) {
     return out;
 }
 
-std::string fixture(const char* name) {
-    std::ifstream f(std::string(QWIRE_QWP_FIXTURES) + "/" + name);
-    std::stringstream s;
-    s << f.rdbuf();
-    std::string h = s.str();
-    while (!h.empty() && (h.back() == '\n' || h.back() == '\r')) h.pop_back();
-    return h;
-}
+std::string fixture(const char* name) { return test::first_line(std::string(QWIRE_QWP_FIXTURES) + "/" + name); }
 
 std::vector<std::string> rows_json(const test_server& s, const std::string& table) {
     std::vector<std::string> out;

@@ -104,14 +104,7 @@ std::unique_ptr<arrow_col> batch(std::vector<std::unique_ptr<arrow_col>> cols, s
     return b;
 }
 
-std::string fixture(const char* name) {
-    std::ifstream f(std::string(QWIRE_QWP_FIXTURES) + "/" + name);
-    std::stringstream s;
-    s << f.rdbuf();
-    std::string h = s.str();
-    while (!h.empty() && (h.back() == '\n' || h.back() == '\r')) h.pop_back();
-    return h;
-}
+std::string fixture(const char* name) { return test::first_line(std::string(QWIRE_QWP_FIXTURES) + "/" + name); }
 
 std::string encoded(const chunk& c) {
     symbol_dict dict;

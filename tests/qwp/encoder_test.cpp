@@ -19,14 +19,7 @@ using qwire::test::unhex;
 
 namespace {
 
-std::string fixture(const char* name) {
-    std::ifstream f(std::string(QWIRE_QWP_FIXTURES) + "/" + name);
-    std::stringstream s;
-    s << f.rdbuf();
-    std::string h = s.str();
-    while (!h.empty() && (h.back() == '\n' || h.back() == '\r')) h.pop_back();
-    return h;
-}
+std::string fixture(const char* name) { return test::first_line(std::string(QWIRE_QWP_FIXTURES) + "/" + name); }
 
 // The golden fixtures' input: trades, 10 rows, sym/qty/px and ns timestamps.
 struct m0 {
