@@ -105,7 +105,9 @@ result<void> gorilla_decode(reader& r, std::size_t n, std::vector<std::int64_t>&
     out.push_back(*t1);
     if (n == 2) return {};
     bit_reader b{r.in};
-    std::int64_t delta = *t1 - *t0;
+    // Wrapping arithmetic, as the server's (Java long) does: a hostile
+    // stream may overflow, which must not be undefined behaviour here.
+    std::uint64_t delta = static_cast<std::uint64_t>(*t1) - static_cast<std::uint64_t>(*t0);
     for (std::size_t i = 2; i < n; ++i) {
         unsigned ones = 0;
         while (ones < 4) {
@@ -119,8 +121,8 @@ result<void> gorilla_decode(reader& r, std::size_t n, std::vector<std::int64_t>&
             QWP_TRY(v, b.get(widths[ones]));
             dod = sign_extend(*v, widths[ones]);
         }
-        delta += dod;
-        out.push_back(out.back() + delta);
+        delta += static_cast<std::uint64_t>(dod);
+        out.push_back(static_cast<std::int64_t>(static_cast<std::uint64_t>(out.back()) + delta));
     }
     r.in = r.in.subspan((b.bit + 7) / 8);
     return {};

@@ -227,10 +227,15 @@ struct bit_writer {
 std::optional<std::vector<std::uint8_t>> gorilla(std::span<const std::int64_t> t) {
     if (t.size() < 3) return std::nullopt;
     bit_writer w;
-    std::int64_t prev_delta = t[1] - t[0];
+    // Wrapping differences (extreme timestamps must not overflow); the
+    // decoder wraps the same way.
+    auto diff = [](std::int64_t a, std::int64_t b) {
+        return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
+    };
+    std::int64_t prev_delta = diff(t[1], t[0]);
     for (std::size_t i = 2; i < t.size(); ++i) {
-        const std::int64_t delta = t[i] - t[i - 1];
-        const std::int64_t dod = delta - prev_delta;
+        const std::int64_t delta = diff(t[i], t[i - 1]);
+        const std::int64_t dod = diff(delta, prev_delta);
         prev_delta = delta;
         const auto u = static_cast<std::uint64_t>(dod);
         if (dod == 0) {

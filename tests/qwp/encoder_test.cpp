@@ -117,6 +117,24 @@ TEST_CASE("qwp encoder: Gorilla timestamps match the spec's worked vector") {
     for (std::size_t i = 0; i < 5; ++i) CHECK(m->tables[0].columns[0].get<std::int64_t>(i) == ts[i]);
 }
 
+TEST_CASE("qwp encoder: Gorilla with extreme timestamps round-trips (wrapping differences)") {
+    const std::int64_t lo = std::numeric_limits<std::int64_t>::min(), hi = std::numeric_limits<std::int64_t>::max();
+    for (const std::vector<std::int64_t>& ts : {std::vector<std::int64_t>{hi, lo, 0, 5, hi},
+                                                 std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 1000000}}) {
+        chunk c("t", ts.size());
+        c.column("ts", type::timestamp, std::span<const std::int64_t>(ts));
+        symbol_dict dict;
+        encode_options o;
+        o.gorilla = true;
+        message_builder b(dict, o);
+        REQUIRE(encode(b, c));
+        message_decoder dec;
+        auto m = dec.decode(b.finish_copy());
+        REQUIRE(m);
+        for (std::size_t i = 0; i < ts.size(); ++i) CHECK(m->tables[0].columns[0].get<std::int64_t>(i) == ts[i]);
+    }
+}
+
 TEST_CASE("qwp encoder: symbols are interned once per connection and only when referenced") {
     std::vector<std::string_view> d = {"A", "B", "C", "D"};
     std::vector<std::int16_t> codes = {2, 2, 0, 2};
