@@ -13,6 +13,7 @@
 #include <qwire/proto/kdb/server.hpp>
 
 #include "bench_support.hpp"
+#include "workloads.hpp"
 
 #include <liburing.h>
 
@@ -24,48 +25,8 @@ using namespace qwire::bench;
 
 namespace {
 
-kdb::k trade_table(std::size_t rows) {
-    std::mt19937_64 rng(7);
-    std::vector<std::string> names;
-    for (int i = 0; i < 100; ++i) names.push_back("SYM" + std::to_string(i));
-    std::vector<std::string_view> syms(rows);
-    std::vector<std::int64_t> times(rows), sizes(rows);
-    std::vector<double> prices(rows);
-    for (std::size_t i = 0; i < rows; ++i) {
-        syms[i] = names[rng() % names.size()];
-        times[i] = static_cast<std::int64_t>(34'200'000'000'000 + i * 1000);
-        prices[i] = 100.0 + static_cast<double>(rng() % 10000) / 100.0;
-        sizes[i] = static_cast<std::int64_t>(rng() % 1000);
-    }
-    return kdb::new_table({"sym", "time", "price", "size"},
-                          {kdb::new_symbol_list(std::span<const std::string_view>(syms)),
-                           kdb::new_temporal_list(kdb::qtype::timespan, times), kdb::new_float_list(prices),
-                           kdb::new_long_list(sizes)})
-        .value();
-}
-
-// What compresses in practice: few symbols in runs, prices on a tick grid,
-// round lots, regular times.
-kdb::k repetitive_table(std::size_t rows) {
-    std::vector<std::string_view> syms(rows);
-    std::vector<std::int64_t> times(rows), sizes(rows);
-    std::vector<double> prices(rows);
-    static const std::string_view names[] = {"IBM", "MSFT", "AAPL", "GOOG"};
-    for (std::size_t i = 0; i < rows; ++i) {
-        syms[i] = names[(i / 64) % 4];
-        times[i] = static_cast<std::int64_t>(34'200'000'000'000 + (i / 16) * 1'000'000);
-        prices[i] = 100.0 + static_cast<double>((i / 32) % 8) * 0.25;
-        sizes[i] = static_cast<std::int64_t>(((i / 8) % 5 + 1) * 100);
-    }
-    return kdb::new_table({"sym", "time", "price", "size"},
-                          {kdb::new_symbol_list(std::span<const std::string_view>(syms)),
-                           kdb::new_temporal_list(kdb::qtype::timespan, times), kdb::new_float_list(prices),
-                           kdb::new_long_list(sizes)})
-        .value();
-}
-
 const kdb::k& big_table() {
-    static const kdb::k t = trade_table(1'000'000);
+    static const kdb::k t = workloads::trade_table(1'000'000);
     return t;
 }
 
@@ -104,7 +65,7 @@ void memcpy_trade_bytes(benchmark::State& state) {
 
 void kdb_compress(benchmark::State& state) {
     byte_buffer msg, out;
-    (void)kdb::encode_message(repetitive_table(100'000), kdb::msg_type::async, msg);
+    (void)kdb::encode_message(workloads::repetitive_table(100'000), kdb::msg_type::async, msg);
     for (auto _ : state) {
         out.clear();
         benchmark::DoNotOptimize(kdb::compress(msg.data(), out));
@@ -115,7 +76,7 @@ void kdb_compress(benchmark::State& state) {
 
 void kdb_decompress(benchmark::State& state) {
     byte_buffer msg, packed, out;
-    (void)kdb::encode_message(repetitive_table(100'000), kdb::msg_type::async, msg);
+    (void)kdb::encode_message(workloads::repetitive_table(100'000), kdb::msg_type::async, msg);
     if (!kdb::compress(msg.data(), packed)) state.SkipWithError("does not compress");
     for (auto _ : state) {
         if (!kdb::decompress(packed.data(), out)) state.SkipWithError("decompress");

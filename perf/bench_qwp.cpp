@@ -7,6 +7,8 @@
 #include <qwire/proto/qwp/test_server.hpp>
 #include <qwire/proto/ws/frame.hpp>
 
+#include "workloads.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -22,46 +24,8 @@ using namespace qwire::qwp;
 
 namespace {
 
-// L1 quotes: sym, bid, ask, bid_size, ask_size, bid_orders, ask_orders, seq
-// and the designated timestamp.
-struct quote_table {
-    std::vector<std::string> names;
-    std::vector<std::string_view> dict;
-    std::vector<std::int32_t> sym, bid_orders, ask_orders;
-    std::vector<double> bid, ask;
-    std::vector<std::int64_t> bid_size, ask_size, seq, ts;
-
-    explicit quote_table(std::size_t rows, std::size_t symbols = 1000) {
-        for (std::size_t i = 0; i < symbols; ++i) names.push_back("SYM" + std::to_string(i));
-        for (auto& n : names) dict.push_back(n);
-        std::mt19937_64 rng(42);
-        for (std::size_t i = 0; i < rows; ++i) {
-            sym.push_back(static_cast<std::int32_t>(rng() % symbols));
-            const double mid = 100.0 + static_cast<double>(rng() % 10000) / 100.0;
-            bid.push_back(mid - 0.01);
-            ask.push_back(mid + 0.01);
-            bid_size.push_back(static_cast<std::int64_t>(rng() % 1000));
-            ask_size.push_back(static_cast<std::int64_t>(rng() % 1000));
-            bid_orders.push_back(static_cast<std::int32_t>(rng() % 50));
-            ask_orders.push_back(static_cast<std::int32_t>(rng() % 50));
-            seq.push_back(static_cast<std::int64_t>(i));
-            ts.push_back(1700000000000000000LL + static_cast<std::int64_t>(i) * 1000);
-        }
-    }
-    chunk make(std::size_t from, std::size_t count) const {
-        auto sub = [&](const auto& v) { return std::span(v).subspan(from, count); };
-        chunk c("quotes", count);
-        c.symbol<std::int32_t>("sym", sub(sym), dict);
-        c.column("bid", sub(bid)).column("ask", sub(ask));
-        c.column("bid_size", sub(bid_size)).column("ask_size", sub(ask_size));
-        c.column("bid_orders", sub(bid_orders)).column("ask_orders", sub(ask_orders));
-        c.column("seq", sub(seq)).designated(sub(ts));
-        return c;
-    }
-};
-
-const quote_table& million() {
-    static const quote_table t(1'000'000);
+const workloads::quote_table& million() {
+    static const workloads::quote_table t(1'000'000);
     return t;
 }
 

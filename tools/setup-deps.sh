@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config python3 python3-venv openssl
   liburing-dev libboost1.81-dev libwolfssl-dev libsimdjson-dev libbenchmark-dev catch2
+  gnuplot-nox
   default-jdk-headless maven
 )
 

@@ -1,0 +1,75 @@
+// qwire-perf SCENARIO [--knob v1,v2,...] [--reps N] [--warmup N]
+//                     [--json F] [--csv F] [--plot F.png] [--conf "ws::addr=..."]
+//
+// Runs a scenario over the cross product of the knobs' values, repetitions
+// after warm-up for each, and prints the median, the spread and the ceiling
+// measured in the same run; the best setting per metric last.
+#include "harness.hpp"
+#include "scenarios.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+using namespace qwire::perf;
+
+namespace {
+
+int usage(const std::string& why) {
+    if (!why.empty()) std::fprintf(stderr, "qwire-perf: %s\n", why.c_str());
+    std::fprintf(stderr, "usage: qwire-perf SCENARIO [--knob v1,v2,...] [--reps N] [--warmup N] [--json F] [--csv F] "
+                         "[--plot F.png] [--conf STR] [--quiet]\nscenarios:\n");
+    for (const auto& s : scenarios())
+        std::fprintf(stderr, "  %-11s %.*s\n", std::string(s.name).c_str(), static_cast<int>(s.about.size()), s.about.data());
+    return 2;
+}
+
+bool write_file(const std::string& path, const std::string& text) {
+    std::ofstream f(path);
+    f << text;
+    return static_cast<bool>(f);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string why;
+    auto args = parse_args(argc, argv, &why);
+    if (!args) return usage(why);
+    const scenario* sc = find_scenario(args->scenario);
+    if (!sc) return usage("unknown scenario '" + args->scenario + "'");
+    if (!args->netem.empty()) {
+        std::fprintf(stderr, "qwire-perf: --netem is not available yet in this build\n");
+        return 2;
+    }
+    report rep;
+    rep.scenario = args->scenario;
+    rep.command_line = args->command_line;
+    rep.host = probe_machine();
+    const auto points = expand(args->knobs);
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        if (!args->quiet) {
+            std::string text;
+            for (const auto& [k, v] : points[i]) text += " " + k + "=" + v;
+            std::fprintf(stderr, "\r[%zu/%zu]%s ...", i + 1, points.size(), text.c_str());
+            std::fflush(stderr);
+        }
+        auto r = sc->run(points[i], *args);
+        if (!r) {
+            std::fprintf(stderr, "\nqwire-perf: %s failed: %s\n", args->scenario.c_str(), r.error().message().c_str());
+            return 1;
+        }
+        rep.rows.insert(rep.rows.end(), r->begin(), r->end());
+    }
+    if (!args->quiet) std::fprintf(stderr, "\r%*s\r", 60, "");
+    std::fputs(to_table(rep).c_str(), stdout);
+    if (!args->json.empty() && !write_file(args->json, to_json(rep))) return 1;
+    if (!args->csv.empty() && !write_file(args->csv, to_csv(rep))) return 1;
+    if (!args->plot.empty() && !rep.rows.empty()) {
+        auto p = plot(rep, rep.rows.front().metric, args->plot);
+        if (!p) {
+            std::fprintf(stderr, "qwire-perf: gnuplot failed (%s); is gnuplot-nox installed?\n", p.error().message().c_str());
+            return 1;
+        }
+    }
+    return 0;
+}

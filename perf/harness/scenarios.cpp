@@ -1,0 +1,337 @@
+#include "scenarios.hpp"
+
+#include "../workloads.hpp"
+
+#include <qwire/core/when_all.hpp>
+#include <qwire/proto/kdb/codec.hpp>
+#include <qwire/proto/qwp/sender.hpp>
+#include <qwire/proto/qwp/test_server.hpp>
+#include <qwire/proto/ws/frame.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <thread>
+
+namespace qwire::perf {
+
+namespace {
+
+using clk = std::chrono::steady_clock;
+
+double seconds_of(const std::function<void()>& f) {
+    const auto t0 = clk::now();
+    f();
+    return std::chrono::duration<double>(clk::now() - t0).count();
+}
+
+// Runs f warmup + reps times; the samples of the measured runs.
+std::vector<double> repeat(const cli& args, const std::function<double()>& f) {
+    for (int i = 0; i < args.warmup; ++i) (void)f();
+    std::vector<double> out;
+    for (int i = 0; i < args.repetitions; ++i) out.push_back(f());
+    return out;
+}
+
+std::size_t size_knob(const setting& s, const std::string& name, std::size_t fallback) {
+    auto v = parse_size(value_of(s, name, std::to_string(fallback)));
+    return v ? static_cast<std::size_t>(*v) : fallback;
+}
+
+measurement figure(const setting& s, std::string metric, std::vector<double> samples, std::optional<double> ceiling = {},
+                   std::string ceiling_name = {}, bool higher = true) {
+    measurement m;
+    m.where = s;
+    m.metric = std::move(metric);
+    m.value = summarize(std::move(samples));
+    m.ceiling = ceiling;
+    m.ceiling_name = std::move(ceiling_name);
+    m.higher_is_better = higher;
+    return m;
+}
+
+double memcpy_gbs(const cli& args, std::span<const std::byte> src) {
+    std::vector<std::byte> dst(src.size());
+    const auto samples = repeat(args, [&] {
+        return static_cast<double>(src.size()) / seconds_of([&] { std::memcpy(dst.data(), src.data(), src.size()); }) / 1e9;
+    });
+    return summarize(samples).median;
+}
+
+// ------------------------------------------------------------ qwp-encode
+
+result<std::vector<measurement>> qwp_encode(const setting& s, const cli& args) {
+    const std::size_t rows = std::min<std::size_t>(size_knob(s, "rows", 1'000'000), qwp::max_rows_per_table);
+    const workloads::quote_table t(rows, size_knob(s, "symbols", 1000));
+    const qwp::chunk c = t.make(0, rows);
+    qwp::symbol_dict dict;
+    qwp::message_builder b(dict);
+    byte_buffer frame;
+    std::size_t bytes = 0;
+    auto encode_only = [&] {
+        b.clear();
+        dict.clear();
+        return seconds_of([&] {
+            (void)qwp::encode(b, c);
+            (void)b.finish();
+        });
+    };
+    auto encode_frame = [&] {
+        b.clear();
+        dict.clear();
+        frame.clear();
+        return seconds_of([&] {
+            (void)qwp::encode(b, c);
+            const auto key = ws::random_mask();
+            ws::append_frame(frame, ws::opcode::binary, b.finish(), &key);
+        });
+    };
+    b.clear();
+    if (auto r = qwp::encode(b, c); !r) return r.error();
+    const auto msg = b.finish_copy();
+    bytes = msg.size();
+    const double ceiling = memcpy_gbs(args, msg);
+    std::vector<double> e, f;
+    for (double secs : repeat(args, encode_only)) e.push_back(static_cast<double>(bytes) / secs / 1e9);
+    for (double secs : repeat(args, encode_frame)) f.push_back(static_cast<double>(bytes) / secs / 1e9);
+    return std::vector<measurement>{figure(s, "encode GB/s", e, ceiling, "memcpy"),
+                                    figure(s, "encode+frame GB/s", f, ceiling, "memcpy")};
+}
+
+// ------------------------------------------------------------ kdb-codec
+
+result<std::vector<measurement>> kdb_codec(const setting& s, const cli& args) {
+    const std::size_t rows = size_knob(s, "rows", 1'000'000);
+    const bool repetitive = value_of(s, "data", "random") == "repetitive";
+    const kdb::k t = repetitive ? workloads::repetitive_table(rows) : workloads::trade_table(rows, size_knob(s, "symbols", 100));
+    byte_buffer msg;
+    if (auto r = kdb::encode_message(t, kdb::msg_type::async, msg); !r) return r.error();
+    const auto bytes = static_cast<double>(msg.size());
+    const double ceiling = memcpy_gbs(args, msg.data());
+    byte_buffer out;
+    std::vector<double> enc, dec, zip, unzip;
+    for (double secs : repeat(args, [&] {
+             out.clear();
+             return seconds_of([&] { (void)kdb::encode_message(t, kdb::msg_type::async, out); });
+         }))
+        enc.push_back(bytes / secs / 1e9);
+    for (double secs : repeat(args, [&] { return seconds_of([&] { (void)kdb::decode_message(msg.data()); }); }))
+        dec.push_back(bytes / secs / 1e9);
+    std::vector<measurement> rows_out{figure(s, "encode GB/s", enc, ceiling, "memcpy"),
+                                      figure(s, "decode GB/s", dec, ceiling, "memcpy")};
+    byte_buffer packed;
+    if (kdb::compress(msg.data(), packed)) {
+        for (double secs : repeat(args, [&] {
+                 out.clear();
+                 return seconds_of([&] { (void)kdb::compress(msg.data(), out); });
+             }))
+            zip.push_back(bytes / secs / 1e9);
+        for (double secs : repeat(args, [&] { return seconds_of([&] { (void)kdb::decompress(packed.data(), out); }); }))
+            unzip.push_back(bytes / secs / 1e9);
+        rows_out.push_back(figure(s, "compress GB/s", zip, ceiling, "memcpy"));
+        rows_out.push_back(figure(s, "decompress GB/s", unzip, ceiling, "memcpy"));
+        rows_out.push_back(figure(s, "compression ratio", {bytes / static_cast<double>(packed.size())}));
+    }
+    return rows_out;
+}
+
+// ------------------------------------------------------------ qwp-ingest
+
+// The test server on its own thread and reactor.
+struct server_thread {
+    std::unique_ptr<qwp::test_server> server;
+    std::shared_ptr<reactor::mailbox> mailbox;
+    std::thread t;
+    explicit server_thread(bool tls) {
+        std::promise<std::error_code> ready;
+        auto up = ready.get_future();
+        t = std::thread([this, &ready, tls] {
+            reactor r;
+            qwp::test_server_options o;
+            o.keep_rows = false;
+            o.max_frame = 16 << 20;
+            o.max_batch = (16 << 20) - 14;
+            if (tls) {
+                o.tls_cert = QWIRE_PERF_CERTS "/server.pem";
+                o.tls_key = QWIRE_PERF_CERTS "/server.key";
+            }
+            auto s = qwp::test_server::start(o);
+            if (!s) {
+                ready.set_value(s.error());
+                return;
+            }
+            server = std::move(*s);
+            mailbox = r.get_mailbox();
+            ready.set_value({});
+            r.block_on(server->run());
+        });
+        if (auto ec = up.get()) {
+            t.join();
+            throw std::system_error(ec, "test server");
+        }
+    }
+    ~server_thread() {
+        mailbox->post([this] { server->stop(); });
+        t.join();
+    }
+};
+
+// A raw loopback TCP loop moving `bytes` in 256 KiB writes: the ceiling.
+double raw_tcp_mbs(std::size_t bytes) {
+    const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(l, 1) != 0 ||
+        ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        ::close(l);
+        return 0;
+    }
+    std::thread reader([l, bytes] {
+        const int s = ::accept(l, nullptr, nullptr);
+        std::vector<char> buf(256 << 10);
+        std::size_t got = 0;
+        while (got < bytes) {
+            const auto n = ::recv(s, buf.data(), buf.size(), 0);
+            if (n <= 0) break;
+            got += static_cast<std::size_t>(n);
+        }
+        ::close(s);
+    });
+    const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    double secs = 0;
+    if (::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+        std::vector<char> buf(256 << 10, 'x');
+        secs = seconds_of([&] {
+            for (std::size_t sent = 0; sent < bytes;) {
+                const auto n = ::send(c, buf.data(), std::min(buf.size(), bytes - sent), MSG_NOSIGNAL);
+                if (n <= 0) break;
+                sent += static_cast<std::size_t>(n);
+            }
+            ::shutdown(c, SHUT_WR);
+        });
+    }
+    reader.join();
+    ::close(c);
+    ::close(l);
+    return secs > 0 ? static_cast<double>(bytes) / secs / 1e6 : 0;
+}
+
+result<std::vector<measurement>> qwp_ingest(const setting& s, const cli& args) {
+    const std::size_t rows = size_knob(s, "rows", 1'000'000);
+    const std::size_t window = size_knob(s, "window", 128);
+    const std::size_t frame_bytes = size_knob(s, "frame-bytes", 256 << 10);
+    const std::size_t connections = std::max<std::size_t>(1, size_knob(s, "connections", 1));
+    const bool tls = value_of(s, "tls", "off") == "on";
+    const workloads::quote_table t(std::min<std::size_t>(rows, 1'000'000));
+    // Rows per frame from the encoded size of a sample.
+    qwp::symbol_dict sample_dict;
+    qwp::message_builder sample(sample_dict);
+    (void)qwp::encode(sample, t.make(0, std::min<std::size_t>(10'000, t.sym.size())));
+    const double row_bytes = static_cast<double>(sample.finish_copy().size()) / static_cast<double>(std::min<std::size_t>(10'000, t.sym.size()));
+    const std::size_t rows_per_frame = std::max<std::size_t>(1, static_cast<std::size_t>(static_cast<double>(frame_bytes) / row_bytes));
+
+    std::unique_ptr<server_thread> local;
+    std::string conf = args.conf;
+    if (conf.empty()) {
+        local = std::make_unique<server_thread>(tls);
+        conf = (tls ? "wss::addr=localhost:" : "ws::addr=127.0.0.1:") + std::to_string(local->server->port()) + ";" +
+               (tls ? std::string("tls_roots=") + QWIRE_PERF_CERTS + "/ca.pem;" : "");
+    }
+    conf += "in_flight_window=" + std::to_string(window) + ";max_batch_bytes=" + std::to_string(std::max<std::size_t>(frame_bytes * 2, 1 << 20)) + ";";
+    reactor r;
+    std::vector<qwp::sender> senders;
+    for (std::size_t i = 0; i < connections; ++i) {
+        auto c = r.block_on(qwp::sender::connect(conf));
+        if (!c) return c.error();
+        senders.push_back(std::move(*c));
+    }
+    std::vector<double> acks_us;
+    std::uint64_t wire_bytes = 0;
+    auto one_run = [&]() -> double {
+        const std::uint64_t before = [&] {
+            std::uint64_t b = 0;
+            for (auto& x : senders) b += x.counters().bytes;
+            return b;
+        }();
+        auto drive = [&](qwp::sender& snd, std::size_t first, std::size_t count) -> task<result<void>> {
+            std::size_t frames = 0;
+            for (std::size_t from = 0; from < count; from += rows_per_frame) {
+                const std::size_t at = (first + from) % t.sym.size();
+                const std::size_t n = std::min({rows_per_frame, count - from, t.sym.size() - at});
+                const qwp::chunk c = t.make(at, n);
+                auto f = co_await snd.flush(c);
+                if (!f) co_return f;
+                if (++frames % 16 == 0) {
+                    const auto a = clk::now();
+                    auto y = co_await snd.sync();
+                    if (!y) co_return y;
+                    acks_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - a).count());
+                }
+            }
+            const auto a = clk::now();
+            auto y = co_await snd.sync();
+            acks_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - a).count());
+            co_return y;
+        };
+        std::vector<task<result<void>>> runs;
+        const std::size_t per = rows / connections;
+        for (std::size_t i = 0; i < connections; ++i) runs.push_back(drive(senders[i], i * per, per));
+        std::vector<result<void>> results;
+        const double secs = seconds_of([&] { results = r.block_on(when_all(std::move(runs))); });
+        for (auto& x : results)
+            if (!x) throw std::system_error(x.error(), "qwp-ingest");
+        std::uint64_t after = 0;
+        for (auto& x : senders) after += x.counters().bytes;
+        wire_bytes = after - before;
+        return secs;
+    };
+    std::vector<double> rows_s, mb_s;
+    try {
+        for (double secs : repeat(args, one_run)) {
+            rows_s.push_back(static_cast<double>(rows - rows % connections) / secs);
+            mb_s.push_back(static_cast<double>(wire_bytes) / secs / 1e6);
+        }
+    } catch (const std::system_error& e) {
+        return e.code();
+    }
+    for (auto& x : senders) (void)r.block_on(x.close());
+    const double ceiling = args.conf.empty() && !tls ? raw_tcp_mbs(wire_bytes) : 0;
+    std::vector<measurement> out{figure(s, "rows/s", rows_s), figure(s, "MB/s", mb_s)};
+    if (ceiling > 0) {
+        out.back().ceiling = ceiling;
+        out.back().ceiling_name = "raw loopback TCP";
+    }
+    out.push_back(figure(s, "ack us p50", {percentile(acks_us, 0.5)}, {}, {}, false));
+    out.push_back(figure(s, "ack us p99", {percentile(acks_us, 0.99)}, {}, {}, false));
+    return out;
+}
+
+}  // namespace
+
+const std::vector<scenario>& scenarios() {
+    static const std::vector<scenario> all = {
+        {"qwp-encode", "QWP chunk encoding vs memcpy (knobs: rows, symbols)", "rows", qwp_encode},
+        {"qwp-ingest",
+         "QWP end to end into the built-in test server or --conf (knobs: window, frame-bytes, connections, tls, rows)",
+         "window", qwp_ingest},
+        {"kdb-codec", "kdb+ encode/decode/compress/decompress vs memcpy (knobs: rows, symbols, data=random|repetitive)",
+         "rows", kdb_codec},
+    };
+    return all;
+}
+
+const scenario* find_scenario(std::string_view name) {
+    for (const auto& s : scenarios())
+        if (s.name == name) return &s;
+    return nullptr;
+}
+
+}  // namespace qwire::perf
