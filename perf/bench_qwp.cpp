@@ -155,40 +155,17 @@ void symbols_per_row_hash_map(benchmark::State& state) {
                                                   benchmark::Counter::kIsRate);
 }
 
-// The test server on its own thread and reactor (the other core).
-struct server_thread {
-    std::unique_ptr<test_server> server;
-    std::shared_ptr<reactor::mailbox> mailbox;
-    std::thread t;
-    server_thread() {
-        std::promise<void> ready;
-        auto up = ready.get_future();
-        t = std::thread([this, &ready] {
-            reactor r;
-            test_server_options o;
-            o.keep_rows = false;
-            server = test_server::start(o).value();
-            mailbox = r.get_mailbox();
-            ready.set_value();
-            r.block_on(server->run());
-        });
-        up.wait();
-    }
-    ~server_thread() {
-        mailbox->post([this] { server->stop(); });
-        t.join();
-    }
-};
-
 // End to end: flush chunks of `rows` rows with the given window, sync at the
 // end of every 200k rows; rows/s and MB/s into the test server.
 void qwp_ingest_test_server(benchmark::State& state) {
     const auto window = static_cast<std::size_t>(state.range(0));
     const auto rows_per_flush = static_cast<std::size_t>(state.range(1));
     const auto& t = million();
-    server_thread st;
+    test_server_options so;
+    so.keep_rows = false;
+    test_server_thread st(so);  // on the other core
     reactor r;
-    const std::string conf = st.server->conf() + "in_flight_window=" + std::to_string(window) + ";";
+    const std::string conf = st.server().conf() + "in_flight_window=" + std::to_string(window) + ";";
     auto s = r.block_on(sender::connect(conf));
     if (!s) {
         state.SkipWithError(s.error().message().c_str());

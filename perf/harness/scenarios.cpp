@@ -143,45 +143,6 @@ result<std::vector<measurement>> kdb_codec(const setting& s, const cli& args) {
 
 // ------------------------------------------------------------ qwp-ingest
 
-// The test server on its own thread and reactor.
-struct server_thread {
-    std::unique_ptr<qwp::test_server> server;
-    std::shared_ptr<reactor::mailbox> mailbox;
-    std::thread t;
-    explicit server_thread(bool tls) {
-        std::promise<std::error_code> ready;
-        auto up = ready.get_future();
-        t = std::thread([this, &ready, tls] {
-            reactor r;
-            qwp::test_server_options o;
-            o.keep_rows = false;
-            o.max_frame = 16 << 20;
-            o.max_batch = (16 << 20) - 14;
-            if (tls) {
-                o.tls_cert = QWIRE_PERF_CERTS "/server.pem";
-                o.tls_key = QWIRE_PERF_CERTS "/server.key";
-            }
-            auto s = qwp::test_server::start(o);
-            if (!s) {
-                ready.set_value(s.error());
-                return;
-            }
-            server = std::move(*s);
-            mailbox = r.get_mailbox();
-            ready.set_value({});
-            r.block_on(server->run());
-        });
-        if (auto ec = up.get()) {
-            t.join();
-            throw std::system_error(ec, "test server");
-        }
-    }
-    ~server_thread() {
-        mailbox->post([this] { server->stop(); });
-        t.join();
-    }
-};
-
 // A raw loopback TCP loop moving `bytes` in 256 KiB writes: the ceiling.
 double raw_tcp_mbs(std::size_t bytes) {
     const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -238,11 +199,23 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const cli& args) {
     const double row_bytes = static_cast<double>(sample.finish_copy().size()) / static_cast<double>(std::min<std::size_t>(10'000, t.sym.size()));
     const std::size_t rows_per_frame = std::max<std::size_t>(1, static_cast<std::size_t>(static_cast<double>(frame_bytes) / row_bytes));
 
-    std::unique_ptr<server_thread> local;
+    std::unique_ptr<qwp::test_server_thread> local;
     std::string conf = args.conf;
     if (conf.empty()) {
-        local = std::make_unique<server_thread>(tls);
-        conf = (tls ? "wss::addr=localhost:" : "ws::addr=127.0.0.1:") + std::to_string(local->server->port()) + ";" +
+        qwp::test_server_options o;
+        o.keep_rows = false;
+        o.max_frame = 16 << 20;
+        o.max_batch = (16 << 20) - 14;
+        if (tls) {
+            o.tls_cert = QWIRE_PERF_CERTS "/server.pem";
+            o.tls_key = QWIRE_PERF_CERTS "/server.key";
+        }
+        try {
+            local = std::make_unique<qwp::test_server_thread>(o);
+        } catch (const std::system_error& e) {
+            return e.code();
+        }
+        conf = (tls ? "wss::addr=localhost:" : "ws::addr=127.0.0.1:") + std::to_string(local->server().port()) + ";" +
                (tls ? std::string("tls_roots=") + QWIRE_PERF_CERTS + "/ca.pem;" : "");
     }
     conf += "in_flight_window=" + std::to_string(window) + ";max_batch_bytes=" + std::to_string(std::max<std::size_t>(frame_bytes * 2, 1 << 20)) + ";";

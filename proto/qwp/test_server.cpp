@@ -8,6 +8,7 @@
 #include <qwire/proto/ws/stream.hpp>
 
 #include <cctype>
+#include <future>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -479,6 +480,36 @@ const test_server::counters& test_server::stats() const noexcept { return p_->st
 
 void test_server::fail_next(const std::string& table, status s, std::string message) {
     p_->failures[table] = {s, std::move(message)};
+}
+
+test_server_thread::test_server_thread(test_server_options o, std::function<void(test_server&)> setup) {
+    std::promise<std::error_code> ready;
+    auto up = ready.get_future();
+    thread_ = std::thread([this, &ready, &o, &setup] {
+        reactor r;
+        auto s = test_server::start(std::move(o));
+        if (!s) {
+            ready.set_value(s.error());
+            return;
+        }
+        server_ = std::move(*s);
+        if (setup) setup(*server_);
+        mailbox_ = r.get_mailbox();
+        ready.set_value({});
+        r.block_on(server_->run());
+    });
+    if (auto ec = up.get()) {
+        thread_.join();
+        throw std::system_error(ec, "qwp test server");
+    }
+}
+
+test_server_thread::~test_server_thread() { stop(); }
+
+void test_server_thread::stop() {
+    if (!thread_.joinable()) return;
+    mailbox_->post([this] { server_->stop(); });
+    thread_.join();
 }
 
 }  // namespace qwire::qwp

@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace qwire::qwp {
 
@@ -82,6 +83,28 @@ public:
 private:
     explicit test_server(std::unique_ptr<impl> p);
     std::unique_ptr<impl> p_;
+};
+
+// A test server on a thread and reactor of its own, for tests and
+// benchmarks that drive it from another thread or process. `setup` runs on
+// that thread before it serves (to set on_commit / on_frame).
+class test_server_thread {
+public:
+    // Throws std::system_error when the server cannot listen.
+    explicit test_server_thread(test_server_options o = {}, std::function<void(test_server&)> setup = {});
+    ~test_server_thread();
+    test_server_thread(const test_server_thread&) = delete;
+    test_server_thread& operator=(const test_server_thread&) = delete;
+
+    test_server& server() noexcept { return *server_; }
+    // Stops the server and joins the thread; the server's record is then
+    // safe to read from this thread.
+    void stop();
+
+private:
+    std::unique_ptr<test_server> server_;
+    std::shared_ptr<reactor::mailbox> mailbox_;
+    std::thread thread_;
 };
 
 }  // namespace qwire::qwp

@@ -23,33 +23,15 @@ using namespace qwire::qwp;
 
 namespace {
 
-// The test server on its own reactor thread while a peer runs.
+// The test server on its own reactor thread while a peer runs, recording
+// every frame it receives.
 struct server_thread {
-    std::unique_ptr<test_server> server;
-    std::shared_ptr<reactor::mailbox> mailbox;
     std::vector<std::vector<std::byte>> frames;
-    std::thread t;
-
-    server_thread() {
-        std::promise<void> ready;
-        auto up = ready.get_future();
-        t = std::thread([this, &ready] {
-            reactor r;
-            server = test_server::start().value();
-            server->on_frame = [this](std::span<const std::byte> f) { frames.emplace_back(f.begin(), f.end()); };
-            mailbox = r.get_mailbox();
-            ready.set_value();
-            r.block_on(server->run());
-        });
-        up.wait();
-    }
-    // Stops the server and joins: afterwards its record is safe to read.
-    void finish() {
-        if (!t.joinable()) return;
-        mailbox->post([this] { server->stop(); });
-        t.join();
-    }
-    ~server_thread() { finish(); }
+    test_server_thread t{{}, [this](test_server& s) {
+                             s.on_frame = [this](std::span<const std::byte> f) { frames.emplace_back(f.begin(), f.end()); };
+                         }};
+    test_server* server = &t.server();
+    void finish() { t.stop(); }
 };
 
 std::string run_peer(std::uint16_t port, const char* scenario) {
