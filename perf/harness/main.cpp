@@ -5,10 +5,12 @@
 // after warm-up for each, and prints the median, the spread and the ceiling
 // measured in the same run; the best setting per metric last.
 #include "harness.hpp"
+#include "delay_relay.hpp"
 #include "scenarios.hpp"
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
 using namespace qwire::perf;
 
@@ -37,14 +39,34 @@ int main(int argc, char** argv) {
     if (!args) return usage(why);
     const scenario* sc = find_scenario(args->scenario);
     if (!sc) return usage("unknown scenario '" + args->scenario + "'");
+    std::optional<netem_link> net;
+    std::optional<std::chrono::nanoseconds> relay_delay;
     if (!args->netem.empty()) {
-        std::fprintf(stderr, "qwire-perf: --netem is not available yet in this build\n");
-        return 2;
+        if (!args->conf.empty()) return usage("--netem runs the built-in server; it does not go with --conf");
+        auto n = netem_link::create(args->netem, &why);
+        if (n) {
+            net.emplace(std::move(*n));
+        } else if (n.error() == std::errc::function_not_supported) {
+            // No netem in this kernel: a userspace relay adds the delay.
+            bool loss = false;
+            auto d = parse_netem_delay(args->netem, &loss);
+            if (!d || loss) {
+                std::fprintf(stderr, "qwire-perf: %s; without it only \"delay N(ms|us)\" can be emulated\n", why.c_str());
+                return 1;
+            }
+            relay_delay = *d;
+        } else {
+            std::fprintf(stderr, "qwire-perf: %s\n", why.c_str());
+            return 1;
+        }
     }
+    context ctx{*args, net ? &*net : nullptr, relay_delay};
     report rep;
     rep.scenario = args->scenario;
     rep.command_line = args->command_line;
     rep.host = probe_machine();
+    if (net) rep.host.pinning += "; netem: " + args->netem + " (client to server)";
+    if (relay_delay) rep.host.pinning += "; " + args->netem + " added per round trip by a userspace relay (no sch_netem)";
     const auto points = expand(args->knobs);
     for (std::size_t i = 0; i < points.size(); ++i) {
         if (!args->quiet) {
@@ -53,7 +75,7 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "\r[%zu/%zu]%s ...", i + 1, points.size(), text.c_str());
             std::fflush(stderr);
         }
-        auto r = sc->run(points[i], *args);
+        auto r = sc->run(points[i], ctx);
         if (!r) {
             std::fprintf(stderr, "\nqwire-perf: %s failed: %s\n", args->scenario.c_str(), r.error().message().c_str());
             return 1;

@@ -1,6 +1,7 @@
 #include "scenarios.hpp"
 
 #include "../workloads.hpp"
+#include "delay_relay.hpp"
 
 #include <qwire/core/when_all.hpp>
 #include <qwire/proto/kdb/codec.hpp>
@@ -66,7 +67,8 @@ double memcpy_gbs(const cli& args, std::span<const std::byte> src) {
 
 // ------------------------------------------------------------ qwp-encode
 
-result<std::vector<measurement>> qwp_encode(const setting& s, const cli& args) {
+result<std::vector<measurement>> qwp_encode(const setting& s, const context& ctx) {
+    const cli& args = ctx.args;
     const std::size_t rows = std::min<std::size_t>(size_knob(s, "rows", 1'000'000), qwp::max_rows_per_table);
     const workloads::quote_table t(rows, size_knob(s, "symbols", 1000));
     const qwp::chunk c = t.make(0, rows);
@@ -106,7 +108,8 @@ result<std::vector<measurement>> qwp_encode(const setting& s, const cli& args) {
 
 // ------------------------------------------------------------ kdb-codec
 
-result<std::vector<measurement>> kdb_codec(const setting& s, const cli& args) {
+result<std::vector<measurement>> kdb_codec(const setting& s, const context& ctx) {
+    const cli& args = ctx.args;
     const std::size_t rows = size_knob(s, "rows", 1'000'000);
     const bool repetitive = value_of(s, "data", "random") == "repetitive";
     const kdb::k t = repetitive ? workloads::repetitive_table(rows) : workloads::trade_table(rows, size_knob(s, "symbols", 100));
@@ -185,7 +188,8 @@ double raw_tcp_mbs(std::size_t bytes) {
     return secs > 0 ? static_cast<double>(bytes) / secs / 1e6 : 0;
 }
 
-result<std::vector<measurement>> qwp_ingest(const setting& s, const cli& args) {
+result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx) {
+    const cli& args = ctx.args;
     const std::size_t rows = size_knob(s, "rows", 1'000'000);
     const std::size_t window = size_knob(s, "window", 128);
     const std::size_t frame_bytes = size_knob(s, "frame-bytes", 256 << 10);
@@ -210,12 +214,31 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const cli& args) {
             o.tls_cert = QWIRE_PERF_CERTS "/server.pem";
             o.tls_key = QWIRE_PERF_CERTS "/server.key";
         }
+        std::string host = tls ? "localhost" : "127.0.0.1";
+        std::function<std::error_code()> enter;
+        if (ctx.net) {
+            o.host = ctx.net->server_ip();
+            host = ctx.net->server_ip();
+            enter = [net = ctx.net] {
+                auto r = net->enter();
+                return r ? std::error_code{} : r.error();
+            };
+        }
         try {
-            local = std::make_unique<qwp::test_server_thread>(o);
+            local = std::make_unique<qwp::test_server_thread>(o, nullptr, enter);
         } catch (const std::system_error& e) {
             return e.code();
         }
-        conf = (tls ? "wss::addr=localhost:" : "ws::addr=127.0.0.1:") + std::to_string(local->server().port()) + ";" +
+        conf = (tls ? "wss::addr=" : "ws::addr=") + host + ":" + std::to_string(local->server().port()) + ";" +
+               (tls && ctx.net ? "tls_verify=unsafe_off;" : "") +
+               (tls && !ctx.net ? std::string("tls_roots=") + QWIRE_PERF_CERTS + "/ca.pem;" : "");
+    }
+    std::unique_ptr<delay_relay> relay;
+    if (ctx.relay_delay && local) {
+        auto rl = delay_relay::start("127.0.0.1", local->server().port(), *ctx.relay_delay);
+        if (!rl) return rl.error();
+        relay = std::move(*rl);
+        conf = (tls ? "wss::addr=localhost:" : "ws::addr=127.0.0.1:") + std::to_string(relay->port()) + ";" +
                (tls ? std::string("tls_roots=") + QWIRE_PERF_CERTS + "/ca.pem;" : "");
     }
     conf += "in_flight_window=" + std::to_string(window) + ";max_batch_bytes=" + std::to_string(std::max<std::size_t>(frame_bytes * 2, 1 << 20)) + ";";
@@ -276,7 +299,7 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const cli& args) {
         return e.code();
     }
     for (auto& x : senders) (void)r.block_on(x.close());
-    const double ceiling = args.conf.empty() && !tls ? raw_tcp_mbs(wire_bytes) : 0;
+    const double ceiling = args.conf.empty() && !tls && !ctx.net && !relay ? raw_tcp_mbs(wire_bytes) : 0;
     std::vector<measurement> out{figure(s, "rows/s", rows_s), figure(s, "MB/s", mb_s)};
     if (ceiling > 0) {
         out.back().ceiling = ceiling;

@@ -3,17 +3,30 @@
 #pragma once
 
 #include "harness.hpp"
+#include "netem.hpp"
+
+#include <chrono>
+#include <optional>
 
 #include <functional>
 #include <string_view>
 
 namespace qwire::perf {
 
+// What a scenario runs with: the options, and for --netem either the netem
+// link (the built-in server runs inside its namespace) or, where the kernel
+// has no netem, the delay a userspace relay adds per round trip.
+struct context {
+    const cli& args;
+    const netem_link* net = nullptr;
+    std::optional<std::chrono::nanoseconds> relay_delay;
+};
+
 struct scenario {
     std::string_view name;
     std::string_view about;
     std::string_view plot_knob;  // the natural x axis
-    std::function<result<std::vector<measurement>>(const setting&, const cli&)> run;
+    std::function<result<std::vector<measurement>>(const setting&, const context&)> run;
 };
 
 const std::vector<scenario>& scenarios();

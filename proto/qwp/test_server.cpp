@@ -482,10 +482,17 @@ void test_server::fail_next(const std::string& table, status s, std::string mess
     p_->failures[table] = {s, std::move(message)};
 }
 
-test_server_thread::test_server_thread(test_server_options o, std::function<void(test_server&)> setup) {
+test_server_thread::test_server_thread(test_server_options o, std::function<void(test_server&)> setup,
+                                       std::function<std::error_code()> enter) {
     std::promise<std::error_code> ready;
     auto up = ready.get_future();
-    thread_ = std::thread([this, &ready, &o, &setup] {
+    thread_ = std::thread([this, &ready, &o, &setup, &enter] {
+        if (enter) {
+            if (auto ec = enter()) {
+                ready.set_value(ec);
+                return;
+            }
+        }
         reactor r;
         auto s = test_server::start(std::move(o));
         if (!s) {

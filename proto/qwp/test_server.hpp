@@ -86,12 +86,14 @@ private:
 };
 
 // A test server on a thread and reactor of its own, for tests and
-// benchmarks that drive it from another thread or process. `setup` runs on
-// that thread before it serves (to set on_commit / on_frame).
+// benchmarks that drive it from another thread or process. `enter` runs
+// first on that thread (to enter a network namespace, say); `setup` runs
+// once the server listens, before it serves (to set on_commit / on_frame).
 class test_server_thread {
 public:
     // Throws std::system_error when the server cannot listen.
-    explicit test_server_thread(test_server_options o = {}, std::function<void(test_server&)> setup = {});
+    explicit test_server_thread(test_server_options o = {}, std::function<void(test_server&)> setup = {},
+                                std::function<std::error_code()> enter = {});
     ~test_server_thread();
     test_server_thread(const test_server_thread&) = delete;
     test_server_thread& operator=(const test_server_thread&) = delete;
