@@ -4,7 +4,10 @@
 #include "delay_relay.hpp"
 
 #include <qwire/core/when_all.hpp>
+#include <qwire/io/tcp.hpp>
 #include <qwire/proto/kdb/codec.hpp>
+#include <qwire/proto/kdb/connection.hpp>
+#include <qwire/proto/kdb/server.hpp>
 #include <qwire/proto/qwp/sender.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
 #include <qwire/proto/ws/frame.hpp>
@@ -310,6 +313,174 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
     return out;
 }
 
+// ------------------------------------------------------------ kdb-query
+
+// A kdb+ server answering every query with the query itself, on its own
+// thread (inside the netem namespace when there is one).
+class kdb_echo_thread {
+public:
+    explicit kdb_echo_thread(const context& ctx) {
+        std::promise<std::error_code> ready;
+        auto up = ready.get_future();
+        host_ = ctx.net ? ctx.net->server_ip() : "127.0.0.1";
+        thread_ = std::thread([this, &ready, net = ctx.net] {
+            if (net) {
+                if (auto e = net->enter(); !e) {
+                    ready.set_value(e.error());
+                    return;
+                }
+            }
+            reactor r;
+            auto a = tcp_listen(host_, 0);
+            if (!a) {
+                ready.set_value(a.error());
+                return;
+            }
+            port_ = a->local_endpoint().port();
+            mailbox_ = r.get_mailbox();
+            kdb::server srv;
+            srv.on_sync([](kdb::peer&, kdb::k x) -> task<result<kdb::k>> { co_return x; });
+            ready.set_value({});
+            r.block_on(srv.serve(*a, stop_.get_token()));
+        });
+        if (auto ec = up.get()) {
+            thread_.join();
+            throw std::system_error(ec, "kdb server");
+        }
+    }
+    ~kdb_echo_thread() {
+        mailbox_->post([this] { stop_.request_stop(); });
+        thread_.join();
+    }
+    const std::string& host() const noexcept { return host_; }
+    std::uint16_t port() const noexcept { return port_; }
+
+private:
+    std::string host_;
+    std::uint16_t port_ = 0;
+    std::stop_source stop_;
+    std::shared_ptr<reactor::mailbox> mailbox_;
+    std::thread thread_;
+};
+
+// The floor for a round trip: blocking send/recv of the same bytes over a
+// loopback TCP pair, one thread per end.
+double raw_rtt_us(std::size_t bytes, int rounds) {
+    int fds[2];
+    const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(l, 1) != 0 ||
+        ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        ::close(l);
+        return 0;
+    }
+    fds[0] = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(fds[0], reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return 0;
+    fds[1] = ::accept(l, nullptr, nullptr);
+    ::close(l);
+    int one = 1;
+    for (int fd : fds) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::thread echo([fd = fds[1], bytes] {
+        std::vector<char> buf(bytes);
+        while (::recv(fd, buf.data(), bytes, MSG_WAITALL) == static_cast<ssize_t>(bytes))
+            if (::send(fd, buf.data(), bytes, MSG_NOSIGNAL) <= 0) break;
+    });
+    std::vector<char> buf(bytes, 'x');
+    const double secs = seconds_of([&] {
+        for (int i = 0; i < rounds; ++i) {
+            ::send(fds[0], buf.data(), bytes, MSG_NOSIGNAL);
+            ::recv(fds[0], buf.data(), bytes, MSG_WAITALL);
+        }
+    });
+    ::shutdown(fds[0], SHUT_RDWR);
+    echo.join();
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return secs / rounds * 1e6;
+}
+
+result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx) {
+    const cli& args = ctx.args;
+    const std::size_t outstanding = std::max<std::size_t>(1, size_knob(s, "outstanding", 1));
+    const std::size_t connections = std::max<std::size_t>(1, size_knob(s, "connections", 1));
+    const std::size_t queries = std::max<std::size_t>(outstanding * connections, size_knob(s, "queries", 20'000));
+    std::unique_ptr<kdb_echo_thread> local;
+    std::unique_ptr<delay_relay> relay;
+    std::string host;
+    std::uint16_t port = 0;
+    if (!args.conf.empty()) {
+        const auto colon = args.conf.rfind(':');
+        auto p = colon == std::string::npos ? std::nullopt : parse_size(args.conf.substr(colon + 1));
+        if (!p || *p == 0 || *p > 65535) return make_error_code(std::errc::invalid_argument);
+        host = args.conf.substr(0, colon);
+        port = static_cast<std::uint16_t>(*p);
+    } else {
+        try {
+            local = std::make_unique<kdb_echo_thread>(ctx);
+        } catch (const std::system_error& e) {
+            return e.code();
+        }
+        host = local->host();
+        port = local->port();
+        if (ctx.relay_delay) {
+            auto rl = delay_relay::start(host, port, *ctx.relay_delay);
+            if (!rl) return rl.error();
+            relay = std::move(*rl);
+            port = relay->port();
+        }
+    }
+    reactor r;
+    std::vector<kdb::connection> conns;
+    for (std::size_t i = 0; i < connections; ++i) {
+        auto c = r.block_on(kdb::connection::connect_tcp(host, port));
+        if (!c) return c.error();
+        conns.push_back(std::move(*c));
+    }
+    const kdb::k q = kdb::new_long(42);
+    std::vector<double> batch_us;
+    auto one_run = [&]() -> double {
+        auto drive = [&](kdb::connection& c, std::size_t n) -> task<result<void>> {
+            for (std::size_t done = 0; done < n; done += outstanding) {
+                std::vector<task<result<kdb::k>>> batch;
+                for (std::size_t i = 0; i < std::min(outstanding, n - done); ++i) batch.push_back(c.query(q));
+                const auto t0 = clk::now();
+                auto rs = co_await when_all(std::move(batch));
+                batch_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
+                for (auto& x : rs)
+                    if (!x) co_return x.error();
+            }
+            co_return result<void>{};
+        };
+        std::vector<task<result<void>>> all;
+        for (auto& c : conns) all.push_back(drive(c, queries / connections));
+        std::vector<result<void>> rs;
+        const double secs = seconds_of([&] { rs = r.block_on(when_all(std::move(all))); });
+        for (auto& x : rs)
+            if (!x) throw std::system_error(x.error(), "kdb-query");
+        return secs;
+    };
+    std::vector<double> qps;
+    try {
+        for (double secs : repeat(args, one_run))
+            qps.push_back(static_cast<double>(queries - queries % connections) / secs);
+    } catch (const std::system_error& e) {
+        return e.code();
+    }
+    for (auto& c : conns) c.close();
+    std::vector<measurement> out{figure(s, "queries/s", qps)};
+    const double floor = args.conf.empty() && !ctx.net && !relay ? raw_rtt_us(17, 20000) : 0;
+    out.push_back(figure(s, "round trip us p50", {percentile(batch_us, 0.5)}, {}, {}, false));
+    if (floor > 0 && outstanding == 1) {
+        out.back().ceiling = floor;
+        out.back().ceiling_name = "raw socket round trip, same bytes";
+    }
+    out.push_back(figure(s, "round trip us p99", {percentile(batch_us, 0.99)}, {}, {}, false));
+    return out;
+}
+
 }  // namespace
 
 const std::vector<scenario>& scenarios() {
@@ -320,6 +491,9 @@ const std::vector<scenario>& scenarios() {
          "window", qwp_ingest},
         {"kdb-codec", "kdb+ encode/decode/compress/decompress vs memcpy (knobs: rows, symbols, data=random|repetitive)",
          "rows", kdb_codec},
+        {"kdb-query",
+         "kdb+ sync queries into the built-in server or --conf host:port (knobs: outstanding, connections, queries)",
+         "outstanding", kdb_query},
     };
     return all;
 }
