@@ -1,5 +1,8 @@
 #include "harness.hpp"
 
+#include <qwire/core/reactor.hpp>
+
+#include <liburing.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -118,6 +121,8 @@ result<cli> parse_args(int argc, const char* const* argv, std::string* why) {
             c.netem = v;
         } else if (name == "conf") {
             c.conf = v;
+        } else if (name == "pin") {
+            if (!count(c.pin)) return fail("--pin takes a CPU number");
         } else {
             knob k{name, split(v, ',')};
             for (const auto& x : k.values)
@@ -184,6 +189,20 @@ machine probe_machine() {
     m.build_type = QWIRE_BUILD_TYPE;
 #endif
     m.pinning = "none (threads float)";
+    // What io_uring gives a reactor here.
+    try {
+        reactor r;
+        m.io_uring = std::string(r.defer_taskrun() ? "SINGLE_ISSUER|DEFER_TASKRUN" : "plain ring");
+        const unsigned f = r.features();
+        const std::pair<unsigned, const char*> known[] = {
+            {IORING_FEAT_SINGLE_MMAP, "SINGLE_MMAP"}, {IORING_FEAT_NODROP, "NODROP"},
+            {IORING_FEAT_FAST_POLL, "FAST_POLL"},     {IORING_FEAT_EXT_ARG, "EXT_ARG"},
+            {IORING_FEAT_SUBMIT_STABLE, "SUBMIT_STABLE"}};
+        for (const auto& [bit, name] : known)
+            if (f & bit) m.io_uring += std::string(" ") + name;
+    } catch (const std::exception& e) {
+        m.io_uring = std::string("unavailable: ") + e.what();
+    }
     return m;
 }
 
@@ -200,7 +219,8 @@ const measurement* best(const report& r, const std::string& metric) {
 std::string to_table(const report& r) {
     std::ostringstream o;
     o << "qwire-perf " << r.scenario << "   (" << r.host.cpu_model << ", " << r.host.cores << " cores, "
-      << r.host.kernel << ", " << r.host.build_type << ")\n";
+      << r.host.kernel << ", " << r.host.build_type << ")\n"
+      << "io_uring: " << r.host.io_uring << "; pinning: " << r.host.pinning << "\n";
     std::size_t w = 7;
     for (const auto& m : r.rows) w = std::max(w, setting_text(m.where).size());
     char line[512];

@@ -8,6 +8,9 @@
 #include "delay_relay.hpp"
 #include "scenarios.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -65,6 +68,13 @@ int main(int argc, char** argv) {
     rep.scenario = args->scenario;
     rep.command_line = args->command_line;
     rep.host = probe_machine();
+    if (args->pin >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(args->pin, &set);
+        if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) return usage("--pin: no such CPU");
+        rep.host.pinning = "measuring thread on CPU " + std::to_string(args->pin) + ", peer threads float";
+    }
     if (net) rep.host.pinning += "; netem: " + args->netem + " (client to server)";
     if (relay_delay) rep.host.pinning += "; " + args->netem + " added per round trip by a userspace relay (no sch_netem)";
     const auto points = expand(args->knobs);

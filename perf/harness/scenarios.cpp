@@ -4,6 +4,7 @@
 #include "delay_relay.hpp"
 
 #include <qwire/core/when_all.hpp>
+#include <qwire/io/socket_stream.hpp>
 #include <qwire/io/tcp.hpp>
 #include <qwire/proto/kdb/codec.hpp>
 #include <qwire/proto/kdb/connection.hpp>
@@ -17,6 +18,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <liburing.h>
 
 #include <chrono>
 #include <cstring>
@@ -481,10 +484,170 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
     return out;
 }
 
+// ------------------------------------------------------------ reactor
+
+// A connected loopback TCP pair (TCP_NODELAY on both ends).
+std::pair<int, int> loopback_pair() {
+    const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(l, 1) != 0 ||
+        ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        ::close(l);
+        return {-1, -1};
+    }
+    const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return {-1, -1};
+    const int s = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+    ::close(l);
+    int one = 1;
+    ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return {c, s};
+}
+
+// Round trips of `size` bytes with raw liburing at both ends: the floor.
+double raw_uring_rtt_us(std::size_t size, int rounds) {
+    auto [c, s] = loopback_pair();
+    if (c < 0) return 0;
+    auto exchange = [size](io_uring& ring, int fd, char* buf, bool send_first) {
+        for (int step = 0; step < 2; ++step) {
+            io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+            if ((step == 0) == send_first) io_uring_prep_send(sqe, fd, buf, size, MSG_NOSIGNAL);
+            else io_uring_prep_recv(sqe, fd, buf, size, MSG_WAITALL);
+            io_uring_submit_and_wait(&ring, 1);
+            io_uring_cqe* cqe;
+            io_uring_peek_cqe(&ring, &cqe);
+            const int res = cqe->res;
+            io_uring_cqe_seen(&ring, cqe);
+            if (res <= 0) return false;
+        }
+        return true;
+    };
+    std::thread server([fd = s, exchange, size] {
+        io_uring ring;
+        io_uring_queue_init(8, &ring, 0);
+        std::vector<char> buf(size);
+        while (exchange(ring, fd, buf.data(), false)) {
+        }
+        io_uring_queue_exit(&ring);
+    });
+    io_uring ring;
+    io_uring_queue_init(8, &ring, 0);
+    std::vector<char> buf(size, 'x');
+    const double secs = seconds_of([&] {
+        for (int i = 0; i < rounds; ++i) exchange(ring, c, buf.data(), true);
+    });
+    ::shutdown(c, SHUT_RDWR);
+    server.join();
+    io_uring_queue_exit(&ring);
+    ::close(c);
+    ::close(s);
+    return secs / rounds * 1e6;
+}
+
+// The same with a qwire reactor at both ends.
+result<double> qwire_rtt_us(std::size_t size, int rounds) {
+    auto [c, s] = loopback_pair();
+    if (c < 0) return make_error_code(std::errc::address_not_available);
+    std::thread server([fd = s, size] {
+        reactor r;
+        r.block_on([](int fd, std::size_t size) -> task<void> {
+            socket_stream st(fd);
+            std::vector<std::byte> buf(size);
+            for (;;) {
+                auto got = co_await read_exact(st, buf);
+                if (!got) break;
+                auto w = co_await st.write_all(std::span<const std::byte>(buf));
+                if (!w) break;
+            }
+        }(fd, size));
+    });
+    reactor r;
+    double secs = 0;
+    r.block_on([](int fd, std::size_t size, int rounds, double& secs) -> task<void> {
+        socket_stream st(fd);
+        std::vector<std::byte> buf(size, std::byte{'x'});
+        const auto t0 = clk::now();
+        for (int i = 0; i < rounds; ++i) {
+            auto w = co_await st.write_all(std::span<const std::byte>(buf));
+            if (!w) break;
+            auto got = co_await read_exact(st, buf);
+            if (!got) break;
+        }
+        secs = std::chrono::duration<double>(clk::now() - t0).count();
+        st.close();
+    }(c, size, rounds, secs));
+    server.join();
+    return secs / rounds * 1e6;
+}
+
+// One-way bulk with qwire at both ends (1 MiB writes), MB/s.
+result<double> qwire_bulk_mbs(std::size_t bytes) {
+    auto [c, s] = loopback_pair();
+    if (c < 0) return make_error_code(std::errc::address_not_available);
+    std::thread reader([fd = s, bytes] {
+        reactor r;
+        r.block_on([](int fd, std::size_t bytes) -> task<void> {
+            socket_stream st(fd);
+            std::vector<std::byte> buf(1 << 20);
+            for (std::size_t got = 0; got < bytes;) {
+                auto n = co_await st.read_some(buf);
+                if (!n) break;
+                got += *n;
+            }
+        }(fd, bytes));
+    });
+    reactor r;
+    double secs = 0;
+    r.block_on([](int fd, std::size_t bytes, double& secs) -> task<void> {
+        socket_stream st(fd);
+        std::vector<std::byte> buf(1 << 20, std::byte{'x'});
+        const auto t0 = clk::now();
+        for (std::size_t sent = 0; sent < bytes; sent += buf.size()) {
+            auto w = co_await st.write_all(std::span<const std::byte>(buf).first(std::min(buf.size(), bytes - sent)));
+            if (!w) break;
+        }
+        secs = std::chrono::duration<double>(clk::now() - t0).count();
+    }(c, bytes, secs));
+    reader.join();
+    ::close(c);
+    return static_cast<double>(bytes) / secs / 1e6;
+}
+
+result<std::vector<measurement>> reactor_scenario(const setting& s, const context& ctx) {
+    const cli& args = ctx.args;
+    const std::size_t size = std::max<std::size_t>(1, size_knob(s, "size", 64));
+    const int rounds = static_cast<int>(size_knob(s, "rounds", 20'000));
+    const std::size_t bulk = size_knob(s, "bulk-bytes", 256 << 20);
+    std::vector<double> q_rtt, raw_rtt, q_bulk, raw_bulk;
+    for (int i = 0; i < args.warmup + args.repetitions; ++i) {
+        auto q = qwire_rtt_us(size, rounds);
+        if (!q) return q.error();
+        auto b = qwire_bulk_mbs(bulk);
+        if (!b) return b.error();
+        const double raw = raw_uring_rtt_us(size, rounds);
+        const double rawb = raw_tcp_mbs(bulk);
+        if (i < args.warmup) continue;
+        q_rtt.push_back(*q);
+        raw_rtt.push_back(raw);
+        q_bulk.push_back(*b);
+        raw_bulk.push_back(rawb);
+    }
+    return std::vector<measurement>{
+        figure(s, "ping-pong us", q_rtt, summarize(raw_rtt).median, "raw liburing, same bytes", false),
+        figure(s, "bulk MB/s", q_bulk, summarize(raw_bulk).median, "raw send/recv loop"),
+    };
+}
+
 }  // namespace
 
 const std::vector<scenario>& scenarios() {
     static const std::vector<scenario> all = {
+        {"reactor", "ping-pong round trip and one-way bulk next to raw liburing and raw sockets (knobs: size, rounds, bulk-bytes)",
+         "size", reactor_scenario},
         {"qwp-encode", "QWP chunk encoding vs memcpy (knobs: rows, symbols)", "rows", qwp_encode},
         {"qwp-ingest",
          "QWP end to end into the built-in test server or --conf (knobs: window, frame-bytes, connections, tls, rows)",

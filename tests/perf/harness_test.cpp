@@ -44,6 +44,11 @@ TEST_CASE("perf harness: arguments, knob lists and sizes") {
     CHECK(!parse({"x", "--window", "1", "--window", "2"}, &why));
     CHECK(why.find("twice") != std::string::npos);
     CHECK(!parse({"x", "stray"}, &why));
+    auto pinned = parse({"reactor", "--pin", "1"});
+    REQUIRE(pinned);
+    CHECK(pinned->pin == 1);
+    CHECK(pinned->knobs.empty());
+    CHECK(!parse({"x", "--pin", "cpu0"}, &why));
 }
 
 TEST_CASE("perf harness: sweeps are the cross product, first knob slowest") {
