@@ -3,12 +3,14 @@
 #include "../workloads.hpp"
 #include "delay_relay.hpp"
 
+#include <qwire/core/timer.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/socket_stream.hpp>
 #include <qwire/io/tcp.hpp>
 #include <qwire/proto/kdb/codec.hpp>
 #include <qwire/proto/kdb/connection.hpp>
 #include <qwire/proto/kdb/server.hpp>
+#include <qwire/proto/kdb/tick.hpp>
 #include <qwire/proto/qwp/sender.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
 #include <qwire/proto/ws/frame.hpp>
@@ -484,6 +486,134 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
     return out;
 }
 
+// ------------------------------------------------------------ kdb-tick
+
+// A tickerplant (no log) with a `trade table on its own thread.
+class tickerplant_thread {
+public:
+    tickerplant_thread() {
+        std::promise<std::error_code> ready;
+        auto up = ready.get_future();
+        thread_ = std::thread([this, &ready] {
+            reactor r;
+            kdb::server srv;
+            kdb::tickerplant tp(srv);
+            (void)tp.add_table("trade", kdb::new_table({"time", "sym", "price", "size"},
+                                                       {kdb::new_vector(kdb::qtype::timespan, 0), kdb::new_symbol_list({}),
+                                                        kdb::new_float_list({}), kdb::new_long_list({})})
+                                            .value());
+            auto a = tcp_listen("127.0.0.1", 0);
+            if (!a) {
+                ready.set_value(a.error());
+                return;
+            }
+            port_ = a->local_endpoint().port();
+            mailbox_ = r.get_mailbox();
+            ready.set_value({});
+            r.block_on(srv.serve(*a, stop_.get_token()));
+        });
+        if (auto ec = up.get()) {
+            thread_.join();
+            throw std::system_error(ec, "tickerplant");
+        }
+    }
+    ~tickerplant_thread() {
+        mailbox_->post([this] { stop_.request_stop(); });
+        thread_.join();
+    }
+    std::uint16_t port() const noexcept { return port_; }
+
+private:
+    std::uint16_t port_ = 0;
+    std::stop_source stop_;
+    std::shared_ptr<reactor::mailbox> mailbox_;
+    std::thread thread_;
+};
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clk::now().time_since_epoch()).count();
+}
+
+// Publish rate and publish-to-receive latency through the tickerplant: a
+// feed sends `updates` (`.u.upd; `trade; columns) messages of `rows` rows
+// (the first time field carries the send time); a subscriber receives them.
+result<std::vector<measurement>> kdb_tick(const setting& s, const context& ctx) {
+    const cli& args = ctx.args;
+    const std::size_t rows = std::max<std::size_t>(1, size_knob(s, "rows", 100));
+    const std::size_t updates = std::max<std::size_t>(1, size_knob(s, "updates", 2000));
+    const std::size_t rate = size_knob(s, "rate", 0);  // updates/s; 0: as fast as the feed can
+    std::unique_ptr<tickerplant_thread> tp;
+    try {
+        tp = std::make_unique<tickerplant_thread>();
+    } catch (const std::system_error& e) {
+        return e.code();
+    }
+    reactor r;
+    auto feed = r.block_on(kdb::connection::connect_tcp("127.0.0.1", tp->port()));
+    if (!feed) return feed.error();
+    auto sub_conn = r.block_on(kdb::connection::connect_tcp("127.0.0.1", tp->port()));
+    if (!sub_conn) return sub_conn.error();
+    auto sub = r.block_on(kdb::subscriber::subscribe(std::move(*sub_conn), "trade"));
+    if (!sub) return sub.error();
+    std::vector<std::string_view> syms(rows, "IBM");
+    std::vector<double> px(rows, 100.5);
+    std::vector<std::int64_t> sizes(rows, 100), times(rows, 0);
+    std::vector<double> latency_us;
+    auto one_run = [&]() -> double {
+        auto publish = [&]() -> task<result<void>> {
+            const auto start = clock::now();
+            for (std::size_t i = 0; i < updates; ++i) {
+                if (rate) {
+                    // Paced: the latency of one update, not of a queue.
+                    auto slept = co_await sleep_until(start + std::chrono::nanoseconds(i * 1'000'000'000ull / rate));
+                    (void)slept;
+                }
+                times[0] = now_ns();
+                auto cols = kdb::new_list_of(kdb::new_temporal_list(kdb::qtype::timespan, times),
+                                             kdb::new_symbol_list(std::span<const std::string_view>(syms)),
+                                             kdb::new_float_list(px), kdb::new_long_list(sizes));
+                auto msg = kdb::new_list_of(kdb::new_symbol(".u.upd"), kdb::new_symbol("trade"), std::move(cols));
+                auto w = co_await feed->send_async(std::move(msg));
+                if (!w) co_return w;
+            }
+            co_return result<void>{};
+        };
+        auto receive = [&]() -> task<result<void>> {
+            for (std::size_t got = 0; got < updates;) {
+                auto m = co_await sub->next();
+                if (!m) co_return m.error();
+                if (m->function != "upd") continue;
+                const auto t = m->data.column("time");
+                if (!t) co_return t.error();
+                const auto first = t->get_long_list();
+                if (!first || first->empty()) co_return make_error_code(std::errc::bad_message);
+                latency_us.push_back(static_cast<double>(now_ns() - (*first)[0]) / 1e3);
+                ++got;
+            }
+            co_return result<void>{};
+        };
+        std::tuple<result<void>, result<void>> rs;
+        const double secs = seconds_of([&] { rs = r.block_on(when_all(publish(), receive())); });
+        if (!std::get<0>(rs)) throw std::system_error(std::get<0>(rs).error(), "kdb-tick publish");
+        if (!std::get<1>(rs)) throw std::system_error(std::get<1>(rs).error(), "kdb-tick receive");
+        return secs;
+    };
+    std::vector<double> ups, rps;
+    try {
+        for (double secs : repeat(args, one_run)) {
+            ups.push_back(static_cast<double>(updates) / secs);
+            rps.push_back(static_cast<double>(updates * rows) / secs);
+        }
+    } catch (const std::system_error& e) {
+        return e.code();
+    }
+    feed->close();
+    sub->conn().close();
+    return std::vector<measurement>{figure(s, "updates/s", ups), figure(s, "rows/s", rps),
+                                    figure(s, "latency us p50", {percentile(latency_us, 0.5)}, {}, {}, false),
+                                    figure(s, "latency us p99", {percentile(latency_us, 0.99)}, {}, {}, false)};
+}
+
 // ------------------------------------------------------------ reactor
 
 // A connected loopback TCP pair (TCP_NODELAY on both ends).
@@ -654,6 +784,9 @@ const std::vector<scenario>& scenarios() {
          "window", qwp_ingest},
         {"kdb-codec", "kdb+ encode/decode/compress/decompress vs memcpy (knobs: rows, symbols, data=random|repetitive)",
          "rows", kdb_codec},
+        {"kdb-tick",
+         "publish rate and publish-to-receive latency through the built-in tickerplant (knobs: rows per update, updates, rate)",
+         "rows", kdb_tick},
         {"kdb-query",
          "kdb+ sync queries into the built-in server or --conf host:port (knobs: outstanding, connections, queries)",
          "outstanding", kdb_query},
