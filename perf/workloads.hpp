@@ -6,6 +6,7 @@
 #include <qwire/proto/kdb/k.hpp>
 #include <qwire/proto/qwp/encoder.hpp>
 
+#include <memory>
 #include <random>
 #include <span>
 #include <string>
@@ -32,6 +33,74 @@ inline kdb::k trade_table(std::size_t rows, std::size_t symbols = 100) {
                            kdb::new_temporal_list(kdb::qtype::timespan, times), kdb::new_float_list(prices),
                            kdb::new_long_list(sizes)})
         .value();
+}
+
+// A table whose columns are given by q type letters: s symbol (from
+// `symbols` names), n timespan, p timestamp, f float, e real, j long,
+// i int, h short, b boolean; columns named c0, c1, ... Random values.
+inline result<kdb::k> typed_table(std::size_t rows, std::string_view types, std::size_t symbols) {
+    std::mt19937_64 rng(11);
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, symbols); ++i) names.push_back("SYM" + std::to_string(i));
+    std::vector<std::string> col_names;
+    std::vector<kdb::k> cols;
+    for (char t : types) {
+        col_names.push_back("c" + std::to_string(cols.size()));
+        switch (t) {
+        case 's': {
+            std::vector<std::string_view> v(rows);
+            for (auto& x : v) x = names[rng() % names.size()];
+            cols.push_back(kdb::new_symbol_list(std::span<const std::string_view>(v)));
+            break;
+        }
+        case 'n': case 'p': {
+            std::vector<std::int64_t> v(rows);
+            for (std::size_t i = 0; i < rows; ++i) v[i] = static_cast<std::int64_t>(i * 1000 + rng() % 1000);
+            cols.push_back(kdb::new_temporal_list(t == 'n' ? kdb::qtype::timespan : kdb::qtype::timestamp, v));
+            break;
+        }
+        case 'f': {
+            std::vector<double> v(rows);
+            for (auto& x : v) x = static_cast<double>(rng() % 100000) / 100.0;
+            cols.push_back(kdb::new_float_list(v));
+            break;
+        }
+        case 'e': {
+            std::vector<float> v(rows);
+            for (auto& x : v) x = static_cast<float>(rng() % 100000) / 100.0f;
+            cols.push_back(kdb::new_real_list(v));
+            break;
+        }
+        case 'j': {
+            std::vector<std::int64_t> v(rows);
+            for (auto& x : v) x = static_cast<std::int64_t>(rng() % 1000000);
+            cols.push_back(kdb::new_long_list(std::span<const std::int64_t>(v)));
+            break;
+        }
+        case 'i': {
+            std::vector<std::int32_t> v(rows);
+            for (auto& x : v) x = static_cast<std::int32_t>(rng() % 1000000);
+            cols.push_back(kdb::new_int_list(std::span<const std::int32_t>(v)));
+            break;
+        }
+        case 'h': {
+            std::vector<std::int16_t> v(rows);
+            for (auto& x : v) x = static_cast<std::int16_t>(rng() % 30000);
+            cols.push_back(kdb::new_short_list(v));
+            break;
+        }
+        case 'b': {
+            std::unique_ptr<bool[]> v(new bool[rows]);
+            for (std::size_t i = 0; i < rows; ++i) v[i] = rng() & 1;
+            cols.push_back(kdb::new_bool_list(std::span<const bool>(v.get(), rows)));
+            break;
+        }
+        default:
+            return make_error_code(std::errc::invalid_argument);
+        }
+    }
+    if (cols.empty()) return make_error_code(std::errc::invalid_argument);
+    return kdb::new_table(kdb::new_symbol_list(col_names), kdb::new_list(std::move(cols)));
 }
 
 // What compresses in practice: few symbols in runs, prices on a tick grid,

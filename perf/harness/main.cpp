@@ -87,7 +87,9 @@ int main(int argc, char** argv) {
         }
         auto r = sc->run(points[i], ctx);
         if (!r) {
-            std::fprintf(stderr, "\nqwire-perf: %s failed: %s\n", args->scenario.c_str(), r.error().message().c_str());
+            std::fprintf(stderr, "\nqwire-perf: %s failed: %s\n  %s: %.*s\n", args->scenario.c_str(),
+                         r.error().message().c_str(), args->scenario.c_str(), static_cast<int>(sc->about.size()),
+                         sc->about.data());
             return 1;
         }
         rep.rows.insert(rep.rows.end(), r->begin(), r->end());

@@ -120,7 +120,17 @@ result<std::vector<measurement>> kdb_codec(const setting& s, const context& ctx)
     const cli& args = ctx.args;
     const std::size_t rows = size_knob(s, "rows", 1'000'000);
     const bool repetitive = value_of(s, "data", "random") == "repetitive";
-    const kdb::k t = repetitive ? workloads::repetitive_table(rows) : workloads::trade_table(rows, size_knob(s, "symbols", 100));
+    const std::string types = value_of(s, "types", "");
+    kdb::k t;
+    if (repetitive) {
+        t = workloads::repetitive_table(rows);
+    } else if (!types.empty()) {
+        auto made = workloads::typed_table(rows, types, size_knob(s, "symbols", 100));
+        if (!made) return made.error();
+        t = std::move(*made);
+    } else {
+        t = workloads::trade_table(rows, size_knob(s, "symbols", 100));
+    }
     byte_buffer msg;
     if (auto r = kdb::encode_message(t, kdb::msg_type::async, msg); !r) return r.error();
     const auto bytes = static_cast<double>(msg.size());
@@ -782,7 +792,7 @@ const std::vector<scenario>& scenarios() {
         {"qwp-ingest",
          "QWP end to end into the built-in test server or --conf (knobs: window, frame-bytes, connections, tls, rows)",
          "window", qwp_ingest},
-        {"kdb-codec", "kdb+ encode/decode/compress/decompress vs memcpy (knobs: rows, symbols, data=random|repetitive)",
+        {"kdb-codec", "kdb+ encode/decode/compress/decompress vs memcpy (knobs: rows, symbols, types=snfj... as q type letters, data=random|repetitive)",
          "rows", kdb_codec},
         {"kdb-tick",
          "publish rate and publish-to-receive latency through the built-in tickerplant (knobs: rows per update, updates, rate)",
