@@ -231,6 +231,7 @@ task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const co
     if (!resp) co_return resp.error();
     if (resp->status == 401 || resp->status == 403) co_return make_error_code(errc::unauthorized);
     if (resp->status == 400 || resp->status == 426) co_return make_error_code(errc::bad_request);
+    if (resp->status == 404) co_return make_error_code(errc::no_qwp_endpoint);
     if (resp->status != 101) co_return make_error_code(errc::handshake_rejected);
     if (auto v = resp->headers.get("X-QWP-Version"); v && *v != "1") co_return make_error_code(errc::version_mismatch);
     ws::stream_options wo;

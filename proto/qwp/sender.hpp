@@ -92,7 +92,7 @@ struct server_info {
 
 // Opens a QWP WebSocket on `path`: TCP (or TLS), the upgrade with auth and
 // X-QWP-Max-Version, the answer classified (401/403 unauthorized, 400/426
-// bad_request, other non-101 handshake_rejected).
+// bad_request, 404 no_qwp_endpoint, other non-101 handshake_rejected).
 task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const config& c, const config::address& a,
                                                                           std::string path, http::headers extra,
                                                                           op_options o = {});

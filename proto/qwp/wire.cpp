@@ -36,6 +36,8 @@ struct category_impl : std::error_category {
         case errc::unknown_status: return "QWP: unknown response status";
         case errc::bad_config: return "QWP: bad connect string";
         case errc::handshake_rejected: return "QWP: the server refused the WebSocket upgrade";
+        case errc::no_qwp_endpoint:
+            return "QWP: the server has no QWP endpoint (HTTP 404; QuestDB speaks QWP from version 10.0)";
         case errc::unauthorized: return "QWP: authentication failed (401/403)";
         case errc::bad_request: return "QWP: the server refused the upgrade request as malformed (400/426)";
         case errc::version_mismatch: return "QWP: no common protocol version";
@@ -102,7 +104,8 @@ bool retriable(std::error_code ec) noexcept {
     if (ec.category() == category()) {
         switch (static_cast<errc>(ec.value())) {
         case errc::internal_error: case errc::write_error: case errc::not_writable: case errc::dictionary_gap:
-        case errc::unknown_status: case errc::handshake_rejected: case errc::must_close:
+        case errc::unknown_status: case errc::handshake_rejected: case errc::no_qwp_endpoint:
+        case errc::must_close:
             return true;
         default:
             return false;

@@ -121,6 +121,7 @@ enum class errc {
     // Connection
     bad_config,         // connect string
     handshake_rejected,
+    no_qwp_endpoint,    // 404: an HTTP server without QWP (QuestDB before 10.0)
     unauthorized,       // 401 / 403
     bad_request,        // 400 / 426: the upgrade itself was wrong
     version_mismatch,

