@@ -5,13 +5,56 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <unordered_map>
 
 namespace qwire::qwp {
 
 // ---------------------------------------------------------------- symbols
 
+std::uint64_t symbol_dict::hash_of(std::string_view s) noexcept {
+    // 8 bytes at a time, each folded in with a 64x64->128 multiply.
+    __extension__ typedef unsigned __int128 u128;
+    auto mix = [](std::uint64_t a, std::uint64_t b) {
+        const u128 m = static_cast<u128>(a ^ b) * 0x9e3779b97f4a7c15ULL;
+        return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
+    };
+    std::uint64_t h = 0xa0761d6478bd642fULL ^ s.size();
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        h = mix(h, w);
+    }
+    if (i < s.size()) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, s.data() + i, s.size() - i);
+        h = mix(h, w ^ 0xe7037ed1a0b428dbULL);
+    }
+    return mix(h, 0x8ebc6af09c88c6e3ULL);
+}
+
+void symbol_dict::grow() {
+    std::vector<slot> bigger(slots_.empty() ? 64 : slots_.size() * 2);
+    const std::size_t mask = bigger.size() - 1;
+    for (const slot& e : slots_) {
+        if (e.id == empty) continue;
+        std::size_t i = e.hash & mask;
+        while (bigger[i].id != empty) i = (i + 1) & mask;
+        bigger[i] = e;
+    }
+    slots_.swap(bigger);
+}
+
 result<std::uint32_t> symbol_dict::intern(std::string_view s) {
-    if (auto it = map_.find(s); it != map_.end()) return it->second;
+    if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+    const std::uint64_t h = hash_of(s);
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = h & mask;
+    for (;; i = (i + 1) & mask) {
+        const slot& e = slots_[i];
+        if (e.id == empty) break;
+        if (e.hash == h && entries_[e.id] == s) return e.id;
+    }
     if (entries_.size() >= cap_) return make_error_code(errc::symbol_cap);
     auto copy = std::make_unique<char[]>(s.size() ? s.size() : 1);
     std::memcpy(copy.get(), s.data(), s.size());
@@ -19,7 +62,7 @@ result<std::uint32_t> symbol_dict::intern(std::string_view s) {
     storage_.push_back(std::move(copy));
     const auto id = static_cast<std::uint32_t>(entries_.size());
     entries_.push_back(stored);
-    map_.emplace(stored, id);
+    slots_[i] = slot{h, id};
     return id;
 }
 

@@ -25,7 +25,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace qwire::qwp {
@@ -45,20 +44,30 @@ public:
     // After a reconnect: the server knows nothing; every entry is unsent.
     void forget_sent() noexcept { sent_ = 0; }
     void clear() noexcept {
-        map_.clear();
+        slots_.assign(slots_.size(), slot{});
         entries_.clear();
+        storage_.clear();
         sent_ = 0;
     }
 
 private:
-    struct hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    // Open addressing with linear probing over a power-of-two table at most
+    // half full; each slot keeps the full hash, so a probe compares strings
+    // only when the hashes match. Several times faster than a node-based
+    // map on the short strings symbols are, and the encoder looks up every
+    // dictionary entry a chunk references.
+    struct slot {
+        std::uint64_t hash = 0;
+        std::uint32_t id = empty;
     };
+    static constexpr std::uint32_t empty = 0xffffffffu;
+    static std::uint64_t hash_of(std::string_view s) noexcept;
+    void grow();
+
     std::size_t cap_;
     std::vector<std::unique_ptr<char[]>> storage_;
     std::vector<std::string_view> entries_;
-    std::unordered_map<std::string_view, std::uint32_t, hash, std::equal_to<>> map_;
+    std::vector<slot> slots_;
     std::size_t sent_ = 0;
 };
 
