@@ -23,8 +23,12 @@ int usage(const std::string& why) {
     if (!why.empty()) std::fprintf(stderr, "qwire-perf: %s\n", why.c_str());
     std::fprintf(stderr, "usage: qwire-perf SCENARIO [--knob v1,v2,...] [--reps N] [--warmup N] [--json F] [--csv F] "
                          "[--plot F.png] [--conf STR] [--quiet]\nscenarios:\n");
-    for (const auto& s : scenarios())
-        std::fprintf(stderr, "  %-11s %.*s\n", std::string(s.name).c_str(), static_cast<int>(s.about.size()), s.about.data());
+    for (const auto& s : scenarios()) {
+        std::string knobs;
+        for (auto k : s.knobs) knobs += (knobs.empty() ? "" : ", ") + std::string(k);
+        std::fprintf(stderr, "  %-11s %.*s\n              knobs: %s\n", std::string(s.name).c_str(),
+                     static_cast<int>(s.about.size()), s.about.data(), knobs.c_str());
+    }
     return 2;
 }
 
@@ -42,6 +46,7 @@ int main(int argc, char** argv) {
     if (!args) return usage(why);
     const scenario* sc = find_scenario(args->scenario);
     if (!sc) return usage("unknown scenario '" + args->scenario + "'");
+    if (auto bad = check_knobs(*sc, *args); !bad.empty()) return usage(bad);
     std::optional<netem_link> net;
     std::optional<std::chrono::nanoseconds> relay_delay;
     if (!args->netem.empty()) {

@@ -25,11 +25,14 @@ struct context {
 struct scenario {
     std::string_view name;
     std::string_view about;
-    std::string_view plot_knob;  // the natural x axis
+    std::vector<std::string_view> knobs;  // the first is the natural x axis
     std::function<result<std::vector<measurement>>(const setting&, const context&)> run;
 };
 
 const std::vector<scenario>& scenarios();
 const scenario* find_scenario(std::string_view name);
+// Empty when every knob of args is one the scenario has; else what is wrong
+// (a misspelt knob would otherwise run the default and label it wrongly).
+std::string check_knobs(const scenario& sc, const cli& args);
 
 }  // namespace qwire::perf

@@ -1,4 +1,5 @@
 #include "harness.hpp"
+#include "scenarios.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -121,4 +122,18 @@ TEST_CASE("perf harness: table, JSON, CSV, the best setting and the plot script"
     CHECK(gp.find("title \"frame-bytes=1m\"") != std::string::npos);   // one line per other knob
     CHECK(gp.find("1000 with lines dashtype 2") != std::string::npos);  // the ceiling, dashed
     CHECK(gp.find("\n128 420\n") != std::string::npos);                 // x = window
+}
+
+TEST_CASE("perf harness: a knob the scenario does not have is an error that lists the ones it has") {
+    const scenario* sc = find_scenario("qwp-ingest");
+    REQUIRE(sc);
+    auto ok = parse({"qwp-ingest", "--window", "1,8", "--sync-every", "0,16"});
+    REQUIRE(ok);
+    CHECK(check_knobs(*sc, *ok).empty());
+    auto typo = parse({"qwp-ingest", "--windw", "1,8"});
+    REQUIRE(typo);
+    const std::string why = check_knobs(*sc, *typo);
+    CHECK(why.find("no knob --windw") != std::string::npos);
+    CHECK(why.find("--window, --frame-bytes") != std::string::npos);
+    for (const auto& s : scenarios()) CHECK(!s.knobs.empty());
 }
