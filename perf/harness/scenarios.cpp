@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstring>
 #include <future>
+#include <memory>
 #include <thread>
 
 namespace qwire::perf {
@@ -165,8 +166,10 @@ result<std::vector<measurement>> kdb_codec(const setting& s, const context& ctx)
 
 // ------------------------------------------------------------ qwp-ingest
 
-// A raw loopback TCP loop moving `bytes` in 256 KiB writes: the ceiling.
-double raw_tcp_mbs(std::size_t bytes) {
+// A raw loopback TCP loop moving `bytes` in 256 KiB writes, timed until the
+// reader has them all: the ceiling. With `relay_delay`, through the same
+// delaying relay the scenario's traffic takes.
+double raw_tcp_mbs(std::size_t bytes, std::optional<std::chrono::nanoseconds> relay_delay = {}) {
     const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -176,6 +179,16 @@ double raw_tcp_mbs(std::size_t bytes) {
         ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
         ::close(l);
         return 0;
+    }
+    std::unique_ptr<delay_relay> relay;
+    if (relay_delay) {
+        auto rl = delay_relay::start("127.0.0.1", ntohs(a.sin_port), *relay_delay);
+        if (!rl) {
+            ::close(l);
+            return 0;
+        }
+        relay = std::move(*rl);
+        a.sin_port = htons(relay->port());
     }
     std::thread reader([l, bytes] {
         const int s = ::accept(l, nullptr, nullptr);
@@ -190,21 +203,20 @@ double raw_tcp_mbs(std::size_t bytes) {
     });
     const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     double secs = 0;
-    if (::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const bool connected = ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    secs = seconds_of([&] {
         std::vector<char> buf(256 << 10, 'x');
-        secs = seconds_of([&] {
-            for (std::size_t sent = 0; sent < bytes;) {
-                const auto n = ::send(c, buf.data(), std::min(buf.size(), bytes - sent), MSG_NOSIGNAL);
-                if (n <= 0) break;
-                sent += static_cast<std::size_t>(n);
-            }
-            ::shutdown(c, SHUT_WR);
-        });
-    }
-    reader.join();
+        for (std::size_t sent = 0; connected && sent < bytes;) {
+            const auto n = ::send(c, buf.data(), std::min(buf.size(), bytes - sent), MSG_NOSIGNAL);
+            if (n <= 0) break;
+            sent += static_cast<std::size_t>(n);
+        }
+        ::shutdown(c, SHUT_WR);
+        reader.join();
+    });
     ::close(c);
     ::close(l);
-    return secs > 0 ? static_cast<double>(bytes) / secs / 1e6 : 0;
+    return connected && secs > 0 ? static_cast<double>(bytes) / secs / 1e6 : 0;
 }
 
 result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx) {
@@ -323,15 +335,20 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
         return e.code();
     }
     for (auto& x : senders) (void)r.block_on(x.close());
-    const double ceiling = args.conf.empty() && !tls && !ctx.net && !relay ? raw_tcp_mbs(wire_bytes) : 0;
+    // The ceiling: a raw TCP loop moving the same bytes on the same path
+    // (loopback, or through the same relay). Not measured for TLS, a
+    // --conf server or a netem namespace.
+    const double ceiling =
+        args.conf.empty() && !tls && !ctx.net ? raw_tcp_mbs(wire_bytes, relay ? ctx.relay_delay : std::nullopt) : 0;
     std::vector<measurement> out{figure(s, "rows/s", rows_s), figure(s, "MB/s", mb_s)};
     if (ceiling > 0 && wire_bytes > 0) {
         // The rows a raw loop moving the same bytes would carry per second.
         const double rows_sent = static_cast<double>(rows - rows % connections);
+        const std::string path = relay ? "raw TCP through the same relay" : "raw loopback TCP";
         out[0].ceiling = ceiling * 1e6 * rows_sent / static_cast<double>(wire_bytes);
-        out[0].ceiling_name = "raw loopback TCP, same bytes";
+        out[0].ceiling_name = path + ", same bytes";
         out[1].ceiling = ceiling;
-        out[1].ceiling_name = "raw loopback TCP";
+        out[1].ceiling_name = path;
     }
     out.push_back(figure(s, "ack us p50", {percentile(acks_us, 0.5)}, {}, {}, false));
     out.push_back(figure(s, "ack us p99", {percentile(acks_us, 0.99)}, {}, {}, false));
