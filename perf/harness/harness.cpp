@@ -294,7 +294,7 @@ std::string gnuplot_script(const report& r, const std::string& metric, const std
     o << "set terminal pngcairo size 900,540 noenhanced\n"
       << "set output " << json_escape(png) << "\n"
       << "set title " << json_escape("qwire-perf " + r.scenario + ": " + metric) << "\n"
-      << "set key top left\nset grid\nset logscale x 2\n";
+      << "set key bottom right\nset grid\nset logscale x 2\nset yrange [0:*]\n";
     if (rows.empty()) return o.str() + "plot 0 title 'no data'\n";
     o << "set xlabel " << json_escape(rows.front()->where.front().first) << "\nset ylabel " << json_escape(metric) << "\n";
     std::map<std::string, std::vector<const measurement*>> lines;
@@ -312,9 +312,13 @@ std::string gnuplot_script(const report& r, const std::string& metric, const std
         data += "e\n";
     }
     std::optional<double> ceiling;
+    std::string ceiling_name = "ceiling";
     for (const auto* m : rows)
-        if (m->ceiling) ceiling = std::max(ceiling.value_or(0), *m->ceiling);
-    if (ceiling) plot += ", " + number(*ceiling) + " with lines dashtype 2 lw 2 title 'ceiling'";
+        if (m->ceiling && *m->ceiling > ceiling.value_or(0)) {
+            ceiling = *m->ceiling;
+            if (!m->ceiling_name.empty()) ceiling_name = "ceiling: " + m->ceiling_name;
+        }
+    if (ceiling) plot += ", " + number(*ceiling) + " with lines dashtype 2 lw 2 title " + json_escape(ceiling_name);
     // Sizes like 64k on the x axis: gnuplot needs numbers.
     std::string numeric;
     for (const auto& line : split(data, '\n')) {

@@ -9,6 +9,36 @@
 
 namespace qwire::qwp {
 
+namespace {
+// Equality for the short strings names and symbols are: overlapping word
+// loads instead of a call to memcmp.
+inline bool same_text(std::string_view a, std::string_view b) noexcept {
+    const std::size_t n = a.size();
+    if (n != b.size()) return false;
+    const char *p = a.data(), *q = b.data();
+    auto word8 = [](const char* x) {
+        std::uint64_t w;
+        std::memcpy(&w, x, 8);
+        return w;
+    };
+    auto word4 = [](const char* x) {
+        std::uint32_t w;
+        std::memcpy(&w, x, 4);
+        return w;
+    };
+    if (n >= 8) {
+        if (n > 64) return std::memcmp(p, q, n) == 0;
+        std::uint64_t diff = word8(p + n - 8) ^ word8(q + n - 8);
+        for (std::size_t i = 0; i + 8 <= n; i += 8) diff |= word8(p + i) ^ word8(q + i);
+        return diff == 0;
+    }
+    if (n >= 4) return ((word4(p) ^ word4(q)) | (word4(p + n - 4) ^ word4(q + n - 4))) == 0;
+    unsigned diff = 0;
+    for (std::size_t i = 0; i < n; ++i) diff |= static_cast<unsigned char>(p[i] ^ q[i]);
+    return diff == 0;
+}
+}  // namespace
+
 // ---------------------------------------------------------------- symbols
 
 std::uint64_t symbol_dict::hash_of(std::string_view s) noexcept {
@@ -53,7 +83,7 @@ result<std::uint32_t> symbol_dict::intern(std::string_view s) {
     for (;; i = (i + 1) & mask) {
         const slot& e = slots_[i];
         if (e.id == empty) break;
-        if (e.hash == h && entries_[e.id] == s) return e.id;
+        if (e.hash == h && same_text(entries_[e.id], s)) return e.id;
     }
     if (entries_.size() >= cap_) return make_error_code(errc::symbol_cap);
     auto copy = std::make_unique<char[]>(s.size() ? s.size() : 1);
@@ -661,6 +691,21 @@ result<void> encode(message_builder& b, const chunk& c, std::size_t from, std::s
 
 // ---------------------------------------------------------------- buffer
 
+namespace {
+// Lets the row buffer's maps be searched with a string_view (no std::string
+// built per lookup).
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+// A column's own symbol dictionary survives clear() (the next batch most
+// likely names the same symbols) unless it has grown past this.
+constexpr std::size_t kept_dictionary = 4096;
+}  // namespace
+
 struct row_buffer::column_store {
     std::string name;
     qwp::type type;
@@ -669,29 +714,71 @@ struct row_buffer::column_store {
     std::size_t rows = 0;
     bool has_null = false;
     std::vector<std::uint8_t> validity;
-    std::vector<std::byte> values;
+    byte_buffer values;  // fixed-width values, or boolean bits
     std::vector<std::int64_t> offsets{0};
     std::vector<std::byte> bytes;
     std::vector<std::int32_t> codes;
-    std::vector<std::string> dict;
-    std::unordered_map<std::string, std::int32_t> dict_index;
+    symbol_dict dict{static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())};  // codes: first-use order
     mutable std::vector<std::string_view> dict_views;
+    bool used = false;  // named by a row since the last clear()
 
+    // Empty again, keeping the capacity for the next batch.
+    void reset() {
+        rows = 0;
+        has_null = false;
+        used = false;
+        scale = 0;
+        geohash_bits = 0;
+        validity.clear();
+        values.clear();
+        offsets.assign(1, 0);
+        bytes.clear();
+        codes.clear();
+        if (dict.size() > kept_dictionary) dict.clear();
+    }
+
+    // The validity bitmap exists only once the batch has a NULL in this
+    // column; until then every row is present and nothing is recorded.
     void mark(bool present) {
+        if (has_null || !present) mark_with_bitmap(present);
+    }
+    void mark_with_bitmap(bool present) {
+        if (!has_null) {
+            validity.assign(rows / 8 + 1, 0);
+            std::memset(validity.data(), 0xff, rows / 8);
+            for (std::size_t i = rows & ~std::size_t{7}; i < rows; ++i)
+                validity[i >> 3] |= static_cast<std::uint8_t>(1u << (i & 7));
+            has_null = true;
+        }
         if (validity.size() * 8 <= rows) validity.push_back(0);
         if (present) validity[rows >> 3] |= static_cast<std::uint8_t>(1u << (rows & 7));
-        else has_null = true;
     }
     void append_fixed(const void* p, std::size_t w) {
-        const auto* b = static_cast<const std::byte*>(p);
-        values.insert(values.end(), b, b + w);
+        auto* out = values.prepare(w).data();
+        // The widths there are, as constants: each copy inlines.
+        switch (w) {
+        case 1: std::memcpy(out, p, 1); break;
+        case 2: std::memcpy(out, p, 2); break;
+        case 4: std::memcpy(out, p, 4); break;
+        case 8: std::memcpy(out, p, 8); break;
+        case 16: std::memcpy(out, p, 16); break;
+        case 32: std::memcpy(out, p, 32); break;
+        default: std::memcpy(out, p, w); break;
+        }
+        values.commit(w);
+    }
+    // Boolean columns: one bit per row, LSB first.
+    void append_bit(bool v) {
+        if (values.size() * 8 <= rows) {
+            const std::byte zero{};
+            values.append(&zero, 1);
+        }
+        if (v) values.data()[rows >> 3] |= static_cast<std::byte>(1u << (rows & 7));
     }
     void append_null() {
         mark(false);
         switch (type) {
-        case type::boolean:
-            if (values.size() * 8 <= rows) values.push_back(std::byte{0});
-            break;
+        case type::boolean: append_bit(false); break;
         case type::geohash: {
             const std::uint64_t z = 0;
             append_fixed(&z, 8);
@@ -701,7 +788,12 @@ struct row_buffer::column_store {
         case type::varchar: case type::binary: case type::double_array: case type::long_array:
             offsets.push_back(offsets.back());
             break;
-        default: values.resize(values.size() + fixed_width(type)); break;
+        default: {
+            const std::size_t w = fixed_width(type);
+            std::memset(values.prepare(w).data(), 0, w);
+            values.commit(w);
+            break;
+        }
         }
         ++rows;
     }
@@ -711,14 +803,15 @@ struct row_buffer::column_store {
         v.type = type;
         v.rows = rows;
         v.validity = has_null ? validity.data() : nullptr;
-        v.values = type == type::symbol ? static_cast<const void*>(codes.data()) : values.data();
+        v.values = type == type::symbol ? static_cast<const void*>(codes.data()) : values.data().data();
         v.offsets = offsets.data();
         v.offsets64 = true;
         v.bytes = bytes.data();
         v.scale = scale;
         v.geohash_bits = geohash_bits;
         if (type == type::symbol) {
-            dict_views.assign(dict.begin(), dict.end());
+            dict_views.resize(dict.size());
+            for (std::size_t i = 0; i < dict.size(); ++i) dict_views[i] = dict.at(i);
             v.dict = dict_views;
             v.code_width = 4;
         }
@@ -730,7 +823,19 @@ struct row_buffer::table_store {
     std::string name;
     std::size_t rows = 0;
     std::vector<std::unique_ptr<column_store>> columns;
-    std::unordered_map<std::string, std::size_t> index;
+    string_map<std::size_t> index;
+    std::size_t hint = 0;  // where the next column of a row most likely is
+
+    // Out of line: the per-row lookup stays small.
+    [[gnu::noinline]] column_store* add_column(std::string_view name, qwp::type t) {
+        auto fresh = std::make_unique<column_store>();
+        fresh->name = std::string(name);
+        fresh->type = t;
+        column_store* c = fresh.get();
+        index.emplace(fresh->name, columns.size());
+        columns.push_back(std::move(fresh));
+        return c;
+    }
 };
 
 row_buffer::row_buffer() = default;
@@ -755,7 +860,13 @@ std::size_t row_buffer::row_count() const noexcept {
 }
 
 void row_buffer::clear() {
-    tables_.clear();
+    // Tables and columns stay (with their capacity), emptied: a steady
+    // stream of rows allocates nothing after its first batch.
+    for (auto& t : tables_) {
+        t->rows = 0;
+        t->hint = 0;
+        for (auto& c : t->columns) c->reset();
+    }
     error_.clear();
 }
 
@@ -765,7 +876,8 @@ std::vector<chunk> row_buffer::chunks() const {
     for (const auto& t : tables_) {
         if (t->rows == 0) continue;
         chunk c(t->name, t->rows);
-        for (const auto& col : t->columns) c.add(col->view());
+        for (const auto& col : t->columns)
+            if (col->used) c.add(col->view());
         out.push_back(std::move(c));
     }
     return out;
@@ -784,20 +896,32 @@ row_buffer::column_store* row_buffer::row::col(std::string_view name, qwp::type 
         b_->error_ = make_error_code(e);
         return nullptr;
     };
-    if (!valid_name(name) || (name.empty() && !is_timestamp(t))) return fail(errc::bad_name);
-    auto it = t_->index.find(std::string(name));
-    column_store* c;
-    if (it == t_->index.end()) {
-        if (t_->columns.size() >= max_columns) return fail(errc::too_many_columns);
-        auto fresh = std::make_unique<column_store>();
-        fresh->name = std::string(name);
-        fresh->type = t;
-        c = fresh.get();
-        for (std::size_t i = 0; i < t_->rows; ++i) c->append_null();
-        t_->index.emplace(fresh->name, t_->columns.size());
-        t_->columns.push_back(std::move(fresh));
+    auto& cols = t_->columns;
+    column_store* c = nullptr;
+    // Rows name their columns in the same order, row after row: try the
+    // column after the last one first.
+    std::size_t at = t_->hint < cols.size() && same_text(cols[t_->hint]->name, name) ? t_->hint : cols.size();
+    if (at == cols.size()) {
+        if (auto it = t_->index.find(name); it != t_->index.end()) at = it->second;
+    }
+    if (at < cols.size()) {
+        c = cols[at].get();
     } else {
-        c = t_->columns[it->second].get();
+        if (!valid_name(name) || (name.empty() && !is_timestamp(t))) return fail(errc::bad_name);
+        if (cols.size() >= max_columns) return fail(errc::too_many_columns);
+        c = t_->add_column(name, t);
+    }
+    t_->hint = at + 1;
+    if (!c->used) {
+        // First named in this batch: it takes this call's type (a batch may
+        // send a column with another type than the last; the server
+        // decides), and NULL for the rows before.
+        if (c->type != t) {
+            c->type = t;
+            c->dict.clear();
+        }
+        c->used = true;
+        for (std::size_t i = 0; i < t_->rows; ++i) c->append_null();
     }
     if (c->type != t) return fail(errc::bad_column);
     if (c->rows != t_->rows) return fail(errc::bad_column);  // set twice in one row
@@ -806,9 +930,12 @@ row_buffer::column_store* row_buffer::row::col(std::string_view name, qwp::type 
 
 row_buffer::row& row_buffer::row::symbol(std::string_view name, std::string_view v) {
     if (auto* c = col(name, type::symbol)) {
-        auto [it, fresh] = c->dict_index.try_emplace(std::string(v), static_cast<std::int32_t>(c->dict.size()));
-        if (fresh) c->dict.emplace_back(v);
-        c->codes.push_back(it->second);
+        auto code = c->dict.intern(v);
+        if (!code) {
+            b_->error_ = code.error();
+            return *this;
+        }
+        c->codes.push_back(static_cast<std::int32_t>(*code));
         c->mark(true);
         ++c->rows;
     }
@@ -817,8 +944,7 @@ row_buffer::row& row_buffer::row::symbol(std::string_view name, std::string_view
 
 row_buffer::row& row_buffer::row::column(std::string_view name, bool v) {
     if (auto* c = col(name, type::boolean)) {
-        if (c->values.size() * 8 <= c->rows) c->values.push_back(std::byte{0});
-        if (v) c->values[c->rows >> 3] |= static_cast<std::byte>(1u << (c->rows & 7));
+        c->append_bit(v);
         c->mark(true);
         ++c->rows;
     }
@@ -947,8 +1073,9 @@ void row_buffer::row::at(std::int64_t ts, qwp::type t) {
 void row_buffer::row::at_now() {
     if (b_->error_) return;
     for (auto& c : t_->columns)
-        if (c->rows == t_->rows) c->append_null();
+        if (c->used && c->rows == t_->rows) c->append_null();
     ++t_->rows;
+    t_->hint = 0;
 }
 
 }  // namespace qwire::qwp

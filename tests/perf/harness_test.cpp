@@ -121,6 +121,7 @@ TEST_CASE("perf harness: table, JSON, CSV, the best setting and the plot script"
     CHECK(gp.find("set output \"out.png\"") != std::string::npos);
     CHECK(gp.find("title \"frame-bytes=1m\"") != std::string::npos);   // one line per other knob
     CHECK(gp.find("1000 with lines dashtype 2") != std::string::npos);  // the ceiling, dashed
+    CHECK(gp.find("title \"ceiling: raw\"") != std::string::npos);  // named after what it is
     CHECK(gp.find("\n128 420\n") != std::string::npos);                 // x = window
 }
 

@@ -278,6 +278,61 @@ TEST_CASE("qwp encoder: rows that skip columns, and bad input is an error") {
     CHECK(encode(b2, c2).error() == qwp::errc::bad_column);  // offsets going backwards
 }
 
+TEST_CASE("qwp encoder: a row buffer reused after clear() writes what a fresh one writes") {
+    // Batch 1 names sym, qty, px; batch 2 only sym and a new column, px
+    // again with another type, and a symbol batch 1 did not have.
+    auto batch2 = [](row_buffer& buf) {
+        buf.table("trades").symbol("sym", "BTC").column("px", std::int64_t{7}).at(2);
+        buf.table("trades").symbol("sym", "SOL").column("venue", "x").at(3);
+    };
+    row_buffer reused;
+    reused.table("trades").symbol("sym", "ETH").column("qty", 1).column("px", 1.5).at(1);
+    reused.table("other").column("v", 1).at_now();
+    reused.clear();
+    CHECK(reused.empty());
+    batch2(reused);
+    row_buffer fresh;
+    batch2(fresh);
+
+    auto bytes = [](const row_buffer& buf) {
+        symbol_dict dict;
+        message_builder b(dict);
+        REQUIRE(buf.encode(b));
+        return hex(b.finish_copy());
+    };
+    CHECK(bytes(reused) == bytes(fresh));
+    symbol_dict dict;
+    message_builder b(dict);
+    REQUIRE(reused.encode(b));
+    message_decoder dec;
+    auto m = dec.decode(b.finish_copy());
+    REQUIRE(m);
+    REQUIRE(m->tables.size() == 1);  // "other" had no rows in this batch
+    CHECK(row_json(m->tables[0], 0) == R"({"sym":"BTC","px":7,"timestamp":2,"venue":null})");
+    CHECK(row_json(m->tables[0], 1) == R"({"sym":"SOL","px":null,"timestamp":3,"venue":"x"})");
+}
+
+TEST_CASE("qwp encoder: names and symbols that differ in one byte stay apart, at every length and position") {
+    for (std::size_t len = 1; len <= 70; ++len) {
+        for (std::size_t pos = 0; pos < len; ++pos) {
+            std::string a(len, 'n'), b = a;
+            b[pos] = 'm';
+            symbol_dict d;
+            const auto ia = d.intern(a), ib = d.intern(b), ia2 = d.intern(a);
+            REQUIRE((ia && ib && ia2));
+            CHECK(*ia != *ib);
+            CHECK(*ia2 == *ia);
+            row_buffer buf;
+            buf.table("t").column(a, std::int64_t{1}).column(b, std::int64_t{2}).at_now();
+            buf.table("t").column(a, std::int64_t{3}).column(b, std::int64_t{4}).at_now();
+            REQUIRE(!buf.error());
+            const auto chunks = buf.chunks();
+            REQUIRE(chunks.size() == 1);
+            CHECK(chunks[0].columns().size() == 2);
+        }
+    }
+}
+
 TEST_CASE("qwp encoder: varchar with 32/64-bit offsets, sliced views and nulls") {
     const std::string text = "xxfoobarbaz";
     const auto* bytes = reinterpret_cast<const std::byte*>(text.data());
