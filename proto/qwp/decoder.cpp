@@ -187,20 +187,29 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
         }
     }
     const std::size_t R = t.rows;
+    const bool keep = m.values;
     for (auto& c : t.columns) {
-        c.null.assign(R, false);
+        if (keep) c.null.assign(R, false);
         QWP_TRY(null_flag, r.u8());
         std::size_t n = R;
         if (*null_flag) {
             QWP_TRY(bm, r.take((R + 7) / 8));
             for (std::size_t i = 0; i < R; ++i)
                 if ((std::to_integer<unsigned>((*bm)[i >> 3]) >> (i & 7)) & 1) {
-                    c.null[i] = true;
+                    if (keep) c.null[i] = true;
                     --n;
                 }
+            // The designated timestamp is never null.
+            if (n != R && c.name.empty() && !m.egress) return make_error_code(errc::bad_column);
         }
-        // The row each of the n values belongs to.
+        // The row each of the n values belongs to (without values: just n
+        // turns, for the parts that must be parsed value by value).
         auto for_values = [&](auto&& f) -> result<void> {
+            if (!keep) {
+                for (std::size_t k = 0; k < n; ++k)
+                    if (auto e = f(k); !e) return e;
+                return {};
+            }
             for (std::size_t i = 0; i < R; ++i) {
                 if (c.null[i]) continue;
                 if (auto e = f(i); !e) return e;
@@ -218,8 +227,9 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
             if (*bits < 1 || *bits > 60) return make_error_code(errc::bad_column);
             c.geohash_bits = static_cast<std::uint8_t>(*bits);
             const std::size_t gw = (c.geohash_bits + 7u) / 8u;
-            c.fixed.assign(R * 8, std::byte{0});
             QWP_TRY(vals, r.take(std::uint64_t{n} * gw));
+            if (!keep) continue;
+            c.fixed.assign(R * 8, std::byte{0});
             std::size_t k = 0;
             auto e = for_values([&](std::size_t i) -> result<void> {
                 std::memcpy(c.fixed.data() + i * 8, vals->data() + k++ * gw, gw);
@@ -230,6 +240,7 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
         }
         if (c.type == type::boolean) {
             QWP_TRY(bits, r.take((n + 7) / 8));
+            if (!keep) continue;
             c.fixed.assign(R, std::byte{0});
             std::size_t k = 0;
             auto e = for_values([&](std::size_t i) -> result<void> {
@@ -252,6 +263,7 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
                 if (off(k + 1) < off(k)) return make_error_code(errc::bad_column);
             QWP_TRY(data, r.take(off(n)));
             if (c.type == type::varchar && !valid_utf8(*data)) return make_error_code(errc::bad_column);
+            if (!keep) continue;
             c.var.assign(R, {});
             std::size_t k = 0;
             auto e = for_values([&](std::size_t i) -> result<void> {
@@ -263,7 +275,7 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
             continue;
         }
         if (c.type == type::symbol) {
-            c.var.assign(R, {});
+            if (keep) c.var.assign(R, {});
             std::vector<std::string> local;
             const bool global = flags & flags::delta_symbol_dict;
             if (!global) {
@@ -278,14 +290,14 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
             auto e = for_values([&](std::size_t i) -> result<void> {
                 QWP_TRY(id, r.varint());
                 if (*id >= d.size()) return make_error_code(errc::bad_column);
-                c.var[i] = d[static_cast<std::size_t>(*id)];
+                if (keep) c.var[i] = d[static_cast<std::size_t>(*id)];
                 return {};
             });
             if (!e) return e.error();
             continue;
         }
         if (c.type == type::double_array || c.type == type::long_array) {
-            c.var.assign(R, {});
+            if (keep) c.var.assign(R, {});
             auto e = for_values([&](std::size_t i) -> result<void> {
                 const std::span<const std::byte> start = r.in;
                 QWP_TRY(dims, r.u8());
@@ -299,18 +311,19 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
                 }
                 QWP_TRY(vals, r.take(count * 8));
                 const std::size_t len = static_cast<std::size_t>(r.in.data() - start.data());
-                c.var[i].assign(reinterpret_cast<const char*>(start.data()), len);
+                if (keep) c.var[i].assign(reinterpret_cast<const char*>(start.data()), len);
                 return {};
             });
             if (!e) return e.error();
             continue;
         }
         if (w == 0) return make_error_code(errc::bad_type);
-        c.fixed.assign(R * w, std::byte{0});
+        if (keep) c.fixed.assign(R * w, std::byte{0});
         if ((is_timestamp(c.type) || (m.egress && c.type == type::date)) && (flags & flags::gorilla)) {
             QWP_TRY(enc, r.u8());
             if (*enc == 1) {
                 if (auto g = gorilla_decode(r, n, ts); !g) return g.error();
+                if (!keep) continue;
                 std::size_t k = 0;
                 auto e = for_values([&](std::size_t i) -> result<void> {
                     std::memcpy(c.fixed.data() + i * 8, &ts[k++], 8);
@@ -322,6 +335,7 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
             if (*enc != 0) return make_error_code(errc::bad_column);
         }
         QWP_TRY(vals, r.take(std::uint64_t{n} * w));
+        if (!keep) continue;
         std::size_t k = 0;
         auto e = for_values([&](std::size_t i) -> result<void> {
             std::memcpy(c.fixed.data() + i * w, vals->data() + k++ * w, w);
@@ -329,10 +343,6 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
         });
         if (!e) return e.error();
     }
-    for (const auto& c : t.columns)
-        if (c.name.empty() && !m.egress)
-            for (std::size_t i = 0; i < R; ++i)
-                if (c.null[i]) return make_error_code(errc::bad_column);  // designated ts never null
     in = r.in;
     return t;
 }
@@ -369,7 +379,9 @@ result<decoded_message> message_decoder::decode(std::span<const std::byte> msg) 
     }
 
     for (std::size_t ti = 0; ti < table_count; ++ti) {
-        auto t = decode_block(r.in, out.flags, dict_, block_mode{});
+        block_mode mode;
+        mode.values = values_;
+        auto t = decode_block(r.in, out.flags, dict_, mode);
         if (!t) return t.error();
         out.tables.push_back(std::move(*t));
     }

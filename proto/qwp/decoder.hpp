@@ -62,6 +62,10 @@ struct block_mode {
     bool egress = false;
     std::size_t max_rows = max_rows_per_table;
     const std::vector<std::pair<std::string, type>>* schema = nullptr;  // when the block has none
+    // false: check every byte as usual but keep only the table's name, row
+    // count and columns' names and types (no values): what a server that
+    // does not record rows needs, several times faster.
+    bool values = true;
 };
 // Decodes one table block from the front of in (advancing it), with the
 // message's flags and the connection's symbol dictionary.
@@ -72,13 +76,15 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
 // from message to message.
 class message_decoder {
 public:
-    explicit message_decoder(std::size_t symbol_cap = 2'000'000) : cap_(symbol_cap) {}
+    explicit message_decoder(std::size_t symbol_cap = 2'000'000, bool values = true)
+        : cap_(symbol_cap), values_(values) {}
     // msg: a whole message (header + payload).
     result<decoded_message> decode(std::span<const std::byte> msg);
     const std::vector<std::string>& dictionary() const noexcept { return dict_; }
 
 private:
     std::size_t cap_;
+    bool values_;
     std::vector<std::string> dict_;
 };
 

@@ -125,7 +125,7 @@ struct test_server::impl {
             co_return;
         }
 
-        message_decoder dec;
+        message_decoder dec(2'000'000, opt.keep_rows);
         std::int64_t next_seq = 0;
         bool broken = false;
         std::vector<decoded_table> pending;
