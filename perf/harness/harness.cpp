@@ -294,7 +294,7 @@ std::string gnuplot_script(const report& r, const std::string& metric, const std
     o << "set terminal pngcairo size 900,540 noenhanced\n"
       << "set output " << json_escape(png) << "\n"
       << "set title " << json_escape("qwire-perf " + r.scenario + ": " + metric) << "\n"
-      << "set key bottom right\nset grid\nset logscale x 2\nset yrange [0:*]\n";
+      << "set key bottom right\nset grid\nset logscale x 2\nset yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\n";
     if (rows.empty()) return o.str() + "plot 0 title 'no data'\n";
     o << "set xlabel " << json_escape(rows.front()->where.front().first) << "\nset ylabel " << json_escape(metric) << "\n";
     std::map<std::string, std::vector<const measurement*>> lines;
