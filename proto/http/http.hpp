@@ -1,6 +1,7 @@
-// The small part of HTTP/1.1 that a WebSocket upgrade needs: writing a
-// request or response head, parsing one with size limits, reading one from a
-// byte_stream, and the Authorization header's Basic and Bearer forms.
+// The small part of HTTP/1.1 that a WebSocket upgrade and a REST call need:
+// writing a request or response head, parsing one with size limits, reading
+// one from a byte_stream with its body (Content-Length or chunked), and the
+// Authorization header's Basic and Bearer forms.
 //
 // Bytes that arrive after the head (the first WebSocket frames, or a body)
 // stay in the caller's byte_buffer.
@@ -28,6 +29,7 @@ enum class errc {
     malformed_header,
     body_too_large,
     bad_base64,
+    malformed_chunk,  // Transfer-Encoding: chunked framing broken
 };
 const std::error_category& category() noexcept;
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
@@ -98,9 +100,26 @@ result<std::pair<std::string, std::string>> parse_basic_auth(std::string_view va
 std::string base64_encode(std::span<const std::uint8_t> bytes);
 result<std::string> base64_decode(std::string_view text);
 
+// Decodes a chunked body (RFC 9112 7.1) as its bytes arrive: feed() takes
+// what it can from the front of `in` into `body` and says whether the body
+// (and its trailer section) is complete. Chunk extensions and trailers are
+// read and dropped; the body is bounded by max_body.
+class chunked_decoder {
+public:
+    explicit chunked_decoder(std::size_t max_body) : max_(max_body) {}
+    result<bool> feed(byte_buffer& in, std::string& body);
+
+private:
+    enum class state { size_line, data, data_end, trailer, done };
+    state st_ = state::size_line;
+    std::size_t left_ = 0;
+    std::size_t trailers_ = 0;
+    std::size_t max_;
+};
+
 // Reads a head from s into `in` and parses it; its bytes are consumed from
-// `in`, whatever followed stays there. A response with a Content-Length (up
-// to lim.max_body_bytes) also gets its body.
+// `in`, whatever followed stays there. A response with a Content-Length or
+// a chunked body (up to lim.max_body_bytes) also gets its body.
 template <byte_stream S>
 task<result<request>> read_request(S& s, byte_buffer& in, op_options o = {}, limits lim = {});
 template <byte_stream S>
@@ -139,7 +158,16 @@ task<result<response>> read_response(S& s, byte_buffer& in, op_options o, limits
         if (*p) {
             in.consume((*p)->length);
             response r = std::move((*p)->head);
-            if (r.status != 101) {
+            if (r.status != 101 && r.headers.has_token("Transfer-Encoding", "chunked")) {
+                chunked_decoder dec(lim.max_body_bytes);
+                for (;;) {
+                    auto done = dec.feed(in, r.body);
+                    if (!done) co_return done.error();
+                    if (*done) break;
+                    auto more = co_await detail::read_more(s, in, o);
+                    if (!more) co_return more.error();
+                }
+            } else if (r.status != 101) {
                 if (auto cl = r.headers.get("Content-Length")) {
                     std::size_t len = 0;
                     for (char c : *cl) {

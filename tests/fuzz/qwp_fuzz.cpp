@@ -7,6 +7,7 @@
 // QWIRE_FUZZ_SECONDS seconds.
 #include <qwire/proto/qwp/decoder.hpp>
 #include <qwire/proto/qwp/encoder.hpp>
+#include <qwire/proto/http/http.hpp>
 #include <qwire/proto/qwp/reader.hpp>
 
 #include "driver.hpp"
@@ -52,6 +53,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     (void)decode_response(in);
     (void)egress::decode_server_info(in);
+    // The HTTP chunked body decoder (REST responses, QuestDB's /exec).
+    {
+        qwire::http::chunked_decoder dec(1 << 16);
+        qwire::byte_buffer buf;
+        buf.append(data, size);
+        std::string body;
+        (void)dec.feed(buf, body);
+        if (body.size() > (1 << 16)) std::abort();
+    }
     return 0;
 }
 
