@@ -41,6 +41,7 @@ public:
     }
     void clear() noexcept { rd_ = wr_ = 0; }
     void append(const void* p, std::size_t n) {
+        if (n == 0) return;  // memcpy with a null pointer is undefined even for no bytes
         std::memcpy(prepare(n).data(), p, n);
         commit(n);
     }
