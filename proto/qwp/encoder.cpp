@@ -98,6 +98,32 @@ result<std::uint32_t> symbol_dict::intern(std::string_view s) {
 
 // ---------------------------------------------------------------- builder
 
+std::vector<std::uint32_t>& message_builder::ids_for(std::span<const std::string_view> dict, std::size_t rows) {
+    constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+    // Checking a kept map costs a compare per entry: worth it only when the
+    // chunk has about as many rows as the dictionary has entries.
+    const bool keep = dict.size() <= 4 * rows + 64;
+    symbol_ids* slot = nullptr;
+    for (auto& e : symbol_ids_)
+        if (e.key == dict.data()) slot = &e;
+    if (!slot || !keep) {
+        slot = &symbol_ids_[next_symbol_ids_++ % symbol_ids_.size()];
+        slot->key = keep ? dict.data() : nullptr;
+        slot->ids.assign(dict.size(), none);
+        return slot->ids;
+    }
+    // A position keeps its id only while the entry there still reads as the
+    // string interned under that id (the caller may have changed it, or the
+    // dictionary may have been cleared).
+    slot->ids.resize(dict.size(), none);
+    const symbol_dict& d = *dict_;
+    for (std::size_t k = 0; k < dict.size(); ++k) {
+        const std::uint32_t id = slot->ids[k];
+        if (id != none && (id >= d.size() || !same_text(d.at(id), dict[k]))) slot->ids[k] = none;
+    }
+    return slot->ids;
+}
+
 void message_builder::own(const void* p, std::size_t n) {
     if (n == 0) return;
     std::memcpy(own_space(n), p, n);
@@ -342,7 +368,6 @@ std::optional<std::vector<std::uint8_t>> gorilla(std::span<const std::int64_t> t
 struct column_writer {
     message_builder& b;
     const column_view& c;
-    std::vector<std::uint32_t>& l2g;
 
     result<void> write() {
         const type t = c.type;
@@ -485,7 +510,7 @@ struct column_writer {
     result<void> symbols(bool bitmap, std::size_t n) {
         if (!c.values && c.rows) return make_error_code(errc::bad_column);
         // Bulk intern: each dictionary entry that a row references, once.
-        l2g.assign(c.dict.size(), std::numeric_limits<std::uint32_t>::max());
+        std::vector<std::uint32_t>& l2g = b.ids_for(c.dict, c.rows);
         std::uint8_t* out = b.own_space(n * 5);  // at most 5 bytes per 32-bit id
         std::size_t used = 0;
         if (!c.validity) {
@@ -589,7 +614,7 @@ result<void> message_builder::add_block(std::string_view name, std::size_t rows,
         put_u8(static_cast<std::uint8_t>(c.type));
     }
     for (const auto& c : columns) {
-        column_writer w{*this, c, local_to_global_};
+        column_writer w{*this, c};
         if (auto r = w.write(); !r) return undo(r.error());
     }
     ++tables_;

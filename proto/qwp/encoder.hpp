@@ -185,7 +185,19 @@ private:
     std::vector<std::byte> prefix_;
     byte_buffer delta_;
     std::vector<const_buffer> pieces_;
-    std::vector<std::uint32_t> local_to_global_;
+
+    // Symbol columns map dictionary positions to connection ids. The map of
+    // the last few dictionaries is kept across chunks, keyed by where the
+    // dictionary lives, and checked against the interned strings before it
+    // is trusted again: a chunk's dictionary entries then cost a string
+    // compare instead of a hash lookup.
+    struct symbol_ids {
+        const void* key = nullptr;
+        std::vector<std::uint32_t> ids;
+    };
+    std::array<symbol_ids, 4> symbol_ids_{};
+    std::size_t next_symbol_ids_ = 0;
+    std::vector<std::uint32_t>& ids_for(std::span<const std::string_view> dict, std::size_t rows);
 };
 
 // A table-less deferred message re-registering symbol ids [from, to) (after

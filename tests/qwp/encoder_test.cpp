@@ -333,6 +333,36 @@ TEST_CASE("qwp encoder: names and symbols that differ in one byte stay apart, at
     }
 }
 
+TEST_CASE("qwp encoder: a dictionary changed in place, or a cleared symbol_dict, never reuses a stale id") {
+    char store[] = "AB";  // the caller's dictionary bytes, changed between chunks
+    const std::vector<std::string_view> d = {std::string_view(store, 1), std::string_view(store + 1, 1)};
+    const std::vector<std::int32_t> both = {0, 1}, first = {0};
+    symbol_dict dict;
+    message_builder b(dict);
+    message_decoder dec;
+    auto send = [&](const std::vector<std::int32_t>& codes) {
+        chunk c("t", codes.size());
+        c.symbol<std::int32_t>("s", codes, d);
+        b.clear();
+        REQUIRE(encode(b, c));
+        auto m = dec.decode(b.finish_copy());
+        REQUIRE(m);
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < codes.size(); ++i) out.push_back(row_json(m->tables[0], i));
+        return out;
+    };
+    CHECK(send(both) == std::vector<std::string>{R"({"s":"A"})", R"({"s":"B"})"});
+    CHECK(send(first) == std::vector<std::string>{R"({"s":"A"})"});  // the kept map, still right
+    store[0] = 'C';
+    CHECK(send(first) == std::vector<std::string>{R"({"s":"C"})"});  // same place, new text: a new id
+    CHECK(dict.size() == 3);
+    // A cleared dictionary (a new connection's) numbers from 0 again.
+    dict.clear();
+    dec = message_decoder{};
+    CHECK(send(both) == std::vector<std::string>{R"({"s":"C"})", R"({"s":"B"})"});
+    CHECK(dict.size() == 2);
+}
+
 TEST_CASE("qwp encoder: varchar with 32/64-bit offsets, sliced views and nulls") {
     const std::string text = "xxfoobarbaz";
     const auto* bytes = reinterpret_cast<const std::byte*>(text.data());
