@@ -40,6 +40,17 @@ struct m0 {
     }
 };
 
+// The buffer's rows as the server of a fresh connection decodes them.
+decoded_message decode_fresh(const row_buffer& buf) {
+    symbol_dict dict;
+    message_builder b(dict);
+    REQUIRE(buf.encode(b));
+    message_decoder dec;
+    auto m = dec.decode(b.finish_copy());
+    REQUIRE(m);
+    return std::move(*m);
+}
+
 }  // namespace
 
 TEST_CASE("qwp encoder: the column chunk reproduces the golden fixture") {
@@ -213,14 +224,9 @@ TEST_CASE("qwp encoder: every column type round-trips through the decoder, with 
         r.at(1700000000000000000LL + row);
     }
     REQUIRE(!buf.error());
-    symbol_dict dict;
-    message_builder b(dict);
-    REQUIRE(buf.encode(b));
-    message_decoder dec;
-    auto m = dec.decode(b.finish_copy());
-    REQUIRE(m);
-    REQUIRE(m->tables.size() == 1);
-    const auto& t = m->tables[0];
+    const auto m = decode_fresh(buf);
+    REQUIRE(m.tables.size() == 1);
+    const auto& t = m.tables[0];
     CHECK(t.rows == 3);
     REQUIRE(t.columns.size() == 23);
     CHECK(row_json(t, 0) ==
@@ -242,14 +248,9 @@ TEST_CASE("qwp encoder: rows that skip columns, and bad input is an error") {
     row_buffer buf;
     buf.table("t").column("a", 1).at_now();
     buf.table("t").column("b", 2.0).at_now();  // a is NULL here, b NULL in row 0
-    symbol_dict dict;
-    message_builder b(dict);
-    REQUIRE(buf.encode(b));
-    message_decoder dec;
-    auto m = dec.decode(b.finish_copy());
-    REQUIRE(m);
-    CHECK(row_json(m->tables[0], 0) == R"({"a":1,"b":null})");
-    CHECK(row_json(m->tables[0], 1) == R"({"a":null,"b":2})");
+    const auto m = decode_fresh(buf);
+    CHECK(row_json(m.tables[0], 0) == R"({"a":1,"b":null})");
+    CHECK(row_json(m.tables[0], 1) == R"({"a":null,"b":2})");
 
     row_buffer bad;
     bad.table("t").column("a", 1).column("a", 2).at_now();
@@ -301,15 +302,10 @@ TEST_CASE("qwp encoder: a row buffer reused after clear() writes what a fresh on
         return hex(b.finish_copy());
     };
     CHECK(bytes(reused) == bytes(fresh));
-    symbol_dict dict;
-    message_builder b(dict);
-    REQUIRE(reused.encode(b));
-    message_decoder dec;
-    auto m = dec.decode(b.finish_copy());
-    REQUIRE(m);
-    REQUIRE(m->tables.size() == 1);  // "other" had no rows in this batch
-    CHECK(row_json(m->tables[0], 0) == R"({"sym":"BTC","px":7,"timestamp":2,"venue":null})");
-    CHECK(row_json(m->tables[0], 1) == R"({"sym":"SOL","px":null,"timestamp":3,"venue":"x"})");
+    const auto m = decode_fresh(reused);
+    REQUIRE(m.tables.size() == 1);  // "other" had no rows in this batch
+    CHECK(row_json(m.tables[0], 0) == R"({"sym":"BTC","px":7,"timestamp":2,"venue":null})");
+    CHECK(row_json(m.tables[0], 1) == R"({"sym":"SOL","px":null,"timestamp":3,"venue":"x"})");
 }
 
 TEST_CASE("qwp encoder: names and symbols that differ in one byte stay apart, at every length and position") {
