@@ -51,16 +51,24 @@ public:
         char tmpl[] = "/tmp/qwire-questdb-XXXXXX";
         REQUIRE(::mkdtemp(tmpl) != nullptr);
         root_ = tmpl;
-        port_ = free_port();
-        proc_ = std::make_unique<test::child_process>(std::string(QWIRE_QUESTDB_SH) + " run " + root_.string() + " " +
-                                                      std::to_string(port_) + " " + QWIRE_QUESTDB_VERSION + " 2>&1");
         // The server logs "server-main enjoy" once it serves; its log is the
-        // readiness signal, so no polling.
-        std::string line, log;
+        // readiness signal, so no polling. It exits if its port was taken
+        // since free_port() looked (another test's): then a new port.
+        std::string log;
         bool ready = false;
-        while (!ready && proc_->read_line(line)) {
-            log += line + "\n";
-            ready = line.find("server-main enjoy") != std::string::npos;
+        for (int attempt = 0; attempt < 3 && !ready; ++attempt) {
+            port_ = free_port();
+            proc_ = std::make_unique<test::child_process>(std::string(QWIRE_QUESTDB_SH) + " run " + root_.string() +
+                                                          " " + std::to_string(port_) + " " + QWIRE_QUESTDB_VERSION +
+                                                          " 2>&1");
+            bool port_taken = false;
+            std::string line;
+            while (!ready && proc_->read_line(line)) {
+                log += line + "\n";
+                ready = line.find("server-main enjoy") != std::string::npos;
+                port_taken = port_taken || line.find("could not bind socket") != std::string::npos;
+            }
+            if (!ready && !port_taken) break;
         }
         INFO(log);
         REQUIRE(ready);
