@@ -22,7 +22,7 @@ namespace {
 int usage(const std::string& why) {
     if (!why.empty()) std::fprintf(stderr, "qwire-perf: %s\n", why.c_str());
     std::fprintf(stderr, "usage: qwire-perf SCENARIO [--knob v1,v2,...] [--reps N] [--warmup N] [--json F] [--csv F] "
-                         "[--plot F.png] [--conf STR] [--quiet]\nscenarios:\n");
+                         "[--plot F.png] [--conf STR] [--netem \"delay 1ms\"] [--pin CPU] [--quiet]\nscenarios:\n");
     for (const auto& s : scenarios()) {
         std::string knobs;
         for (auto k : s.knobs) knobs += (knobs.empty() ? "" : ", ") + std::string(k);
