@@ -5,7 +5,6 @@
 #include <cstring>
 #include <limits>
 #include <optional>
-#include <unordered_map>
 
 namespace qwire::qwp {
 
@@ -75,16 +74,27 @@ void symbol_dict::grow() {
     slots_.swap(bigger);
 }
 
-result<std::uint32_t> symbol_dict::intern(std::string_view s) {
-    if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-    const std::uint64_t h = hash_of(s);
+std::size_t symbol_dict::probe(std::string_view s, std::uint64_t h) const noexcept {
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = h & mask;
     for (;; i = (i + 1) & mask) {
         const slot& e = slots_[i];
-        if (e.id == empty) break;
-        if (e.hash == h && same_text(entries_[e.id], s)) return e.id;
+        if (e.id == empty || (e.hash == h && same_text(entries_[e.id], s))) return i;
     }
+}
+
+std::optional<std::uint32_t> symbol_dict::find(std::string_view s) const noexcept {
+    if (slots_.empty()) return std::nullopt;
+    const std::uint32_t id = slots_[probe(s, hash_of(s))].id;
+    if (id == empty) return std::nullopt;
+    return id;
+}
+
+result<std::uint32_t> symbol_dict::intern(std::string_view s) {
+    if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+    const std::uint64_t h = hash_of(s);
+    const std::size_t i = probe(s, h);
+    if (slots_[i].id != empty) return slots_[i].id;
     if (entries_.size() >= cap_) return make_error_code(errc::symbol_cap);
     auto copy = std::make_unique<char[]>(s.size() ? s.size() : 1);
     std::memcpy(copy.get(), s.data(), s.size());
@@ -717,15 +727,6 @@ result<void> encode(message_builder& b, const chunk& c, std::size_t from, std::s
 // ---------------------------------------------------------------- buffer
 
 namespace {
-// Lets the row buffer's maps be searched with a string_view (no std::string
-// built per lookup).
-struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-template <class V>
-using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
-
 // A column's own symbol dictionary survives clear() (the next batch most
 // likely names the same symbols) unless it has grown past this.
 constexpr std::size_t kept_dictionary = 4096;
@@ -848,18 +849,18 @@ struct row_buffer::table_store {
     std::string name;
     std::size_t rows = 0;
     std::vector<std::unique_ptr<column_store>> columns;
-    string_map<std::size_t> index;
+    // Column names numbered in creation order: an id is the column's place.
+    symbol_dict index{max_columns};
     std::size_t hint = 0;  // where the next column of a row most likely is
 
     // Out of line: the per-row lookup stays small.
     [[gnu::noinline]] column_store* add_column(std::string_view name, qwp::type t) {
+        (void)index.intern(name);  // cannot fail: callers check max_columns first
         auto fresh = std::make_unique<column_store>();
         fresh->name = std::string(name);
         fresh->type = t;
-        column_store* c = fresh.get();
-        index.emplace(fresh->name, columns.size());
         columns.push_back(std::move(fresh));
-        return c;
+        return columns.back().get();
     }
 };
 
@@ -927,7 +928,7 @@ row_buffer::column_store* row_buffer::row::col(std::string_view name, qwp::type 
     // column after the last one first.
     std::size_t at = t_->hint < cols.size() && same_text(cols[t_->hint]->name, name) ? t_->hint : cols.size();
     if (at == cols.size()) {
-        if (auto it = t_->index.find(name); it != t_->index.end()) at = it->second;
+        if (auto id = t_->index.find(name)) at = *id;
     }
     if (at < cols.size()) {
         c = cols[at].get();

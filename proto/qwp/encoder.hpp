@@ -23,6 +23,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,8 @@ public:
     explicit symbol_dict(std::size_t cap = default_symbol_cap) : cap_(cap) {}
 
     result<std::uint32_t> intern(std::string_view s);
+    // The id of s if it was interned, without interning it.
+    std::optional<std::uint32_t> find(std::string_view s) const noexcept;
     std::size_t size() const noexcept { return entries_.size(); }
     std::size_t sent() const noexcept { return sent_; }
     std::string_view at(std::size_t id) const noexcept { return entries_[id]; }
@@ -62,6 +65,8 @@ private:
     };
     static constexpr std::uint32_t empty = 0xffffffffu;
     static std::uint64_t hash_of(std::string_view s) noexcept;
+    // The slot holding s, or the empty slot where it would go.
+    std::size_t probe(std::string_view s, std::uint64_t h) const noexcept;
     void grow();
 
     std::size_t cap_;
