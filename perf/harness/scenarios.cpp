@@ -242,9 +242,8 @@ double raw_tcp_mbs(std::size_t bytes, std::optional<std::chrono::nanoseconds> re
         ::close(s);
     });
     const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    double secs = 0;
     const bool connected = ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    secs = seconds_of([&] {
+    const double secs = seconds_of([&] {
         std::vector<char> buf(256 << 10, 'x');
         for (std::size_t sent = 0; connected && sent < bytes;) {
             const auto n = ::send(c, buf.data(), std::min(buf.size(), bytes - sent), MSG_NOSIGNAL);

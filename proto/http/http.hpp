@@ -158,7 +158,8 @@ task<result<response>> read_response(S& s, byte_buffer& in, op_options o, limits
         if (*p) {
             in.consume((*p)->length);
             response r = std::move((*p)->head);
-            if (r.status != 101 && r.headers.has_token("Transfer-Encoding", "chunked")) {
+            if (r.status == 101) co_return r;  // what follows is the new protocol's, not a body
+            if (r.headers.has_token("Transfer-Encoding", "chunked")) {
                 chunked_decoder dec(lim.max_body_bytes);
                 for (;;) {
                     auto done = dec.feed(in, r.body);
@@ -167,21 +168,19 @@ task<result<response>> read_response(S& s, byte_buffer& in, op_options o, limits
                     auto more = co_await detail::read_more(s, in, o);
                     if (!more) co_return more.error();
                 }
-            } else if (r.status != 101) {
-                if (auto cl = r.headers.get("Content-Length")) {
-                    std::size_t len = 0;
-                    for (char c : *cl) {
-                        if (c < '0' || c > '9' || len > lim.max_body_bytes) co_return make_error_code(errc::body_too_large);
-                        len = len * 10 + static_cast<std::size_t>(c - '0');
-                    }
-                    if (len > lim.max_body_bytes) co_return make_error_code(errc::body_too_large);
-                    while (in.size() < len) {
-                        auto more = co_await detail::read_more(s, in, o);
-                        if (!more) co_return more.error();
-                    }
-                    r.body.assign(reinterpret_cast<const char*>(in.data().data()), len);
-                    in.consume(len);
+            } else if (auto cl = r.headers.get("Content-Length")) {
+                std::size_t len = 0;
+                for (char c : *cl) {
+                    if (c < '0' || c > '9' || len > lim.max_body_bytes) co_return make_error_code(errc::body_too_large);
+                    len = len * 10 + static_cast<std::size_t>(c - '0');
                 }
+                if (len > lim.max_body_bytes) co_return make_error_code(errc::body_too_large);
+                while (in.size() < len) {
+                    auto more = co_await detail::read_more(s, in, o);
+                    if (!more) co_return more.error();
+                }
+                r.body.assign(reinterpret_cast<const char*>(in.data().data()), len);
+                in.consume(len);
             }
             co_return r;
         }

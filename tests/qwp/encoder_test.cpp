@@ -1,6 +1,7 @@
 #include <qwire/proto/qwp/decoder.hpp>
 #include <qwire/proto/qwp/encoder.hpp>
 
+#include "qwp/decode_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,6 +15,7 @@
 using namespace qwire;
 using namespace qwire::qwp;
 
+using qwire::test::decode_fresh;
 using qwire::test::hex;
 using qwire::test::unhex;
 
@@ -39,17 +41,6 @@ struct m0 {
         }
     }
 };
-
-// The buffer's rows as the server of a fresh connection decodes them.
-decoded_message decode_fresh(const row_buffer& buf) {
-    symbol_dict dict;
-    message_builder b(dict);
-    REQUIRE(buf.encode(b));
-    message_decoder dec;
-    auto m = dec.decode(b.finish_copy());
-    REQUIRE(m);
-    return std::move(*m);
-}
 
 }  // namespace
 
