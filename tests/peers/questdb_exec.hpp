@@ -93,27 +93,26 @@ inline task<result<exec_result>> questdb_exec(std::uint16_t port, std::string sq
 
 inline std::string json_string(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
-// 2023-11-14T22:13:20 and the fraction: `digits` of `frac`.
-inline std::string iso_time(std::int64_t seconds, std::int64_t frac, int digits) {
+// 2023-11-14T22:13:20.123Z with as many fraction digits as Dur has
+// (milliseconds 3, microseconds 6, nanoseconds 9); before 1970 too.
+template <class Dur>
+std::string iso_time(Dur since_epoch) {
     using namespace std::chrono;
-    const sys_days day{days{seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400}};
-    const std::int64_t in_day = seconds - static_cast<std::int64_t>(day.time_since_epoch().count()) * 86400;
+    const sys_time<Dur> t{since_epoch};
+    const auto day = floor<days>(t);
     const year_month_day ymd{day};
+    const hh_mm_ss<Dur> hms{t - day};
     char buf[64];
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%0*lldZ", static_cast<int>(ymd.year()),
                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<long long>(in_day / 3600), static_cast<long long>(in_day / 60 % 60),
-                  static_cast<long long>(in_day % 60), digits, static_cast<long long>(frac));
+                  static_cast<long long>(hms.hours().count()), static_cast<long long>(hms.minutes().count()),
+                  static_cast<long long>(hms.seconds().count()), hh_mm_ss<Dur>::fractional_width,
+                  static_cast<long long>(hms.subseconds().count()));
     return json_string(buf);
 }
-inline std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-inline std::string json_date(std::int64_t ms) { return iso_time(floor_div(ms, 1000), ms - floor_div(ms, 1000) * 1000, 3); }
-inline std::string json_timestamp(std::int64_t us) {
-    return iso_time(floor_div(us, 1'000'000), us - floor_div(us, 1'000'000) * 1'000'000, 6);
-}
-inline std::string json_timestamp_ns(std::int64_t ns) {
-    return iso_time(floor_div(ns, 1'000'000'000), ns - floor_div(ns, 1'000'000'000) * 1'000'000'000, 9);
-}
+inline std::string json_date(std::int64_t ms) { return iso_time(std::chrono::milliseconds(ms)); }
+inline std::string json_timestamp(std::int64_t us) { return iso_time(std::chrono::microseconds(us)); }
+inline std::string json_timestamp_ns(std::int64_t ns) { return iso_time(std::chrono::nanoseconds(ns)); }
 // UUID from its two 64-bit halves (QWP sends lo then hi).
 inline std::string json_uuid(std::uint64_t lo, std::uint64_t hi) {
     char buf[40];
