@@ -264,12 +264,25 @@ public:
 
     result<k> object() {
         if (++depth_ > lim_.max_depth) return errc::too_deep;
+        if (!charge(node_cost)) return errc::too_large;
         auto r = object_inner();
         --depth_;
         return r;
     }
 
 private:
+    // What one decoded object costs in memory besides its items: the node
+    // and the shared_ptr's control block (make_shared allocates them together).
+    static constexpr std::uint64_t node_cost = sizeof(detail::node) + 16;
+
+    // Counts memory the decoded value will hold against lim_.max_decoded_bytes,
+    // before it is allocated: a list of two-byte atoms is 150 bytes an item
+    // in memory, so the wire size alone does not bound what a message costs.
+    bool charge(std::uint64_t bytes) {
+        decoded_ += bytes;
+        return decoded_ <= lim_.max_decoded_bytes;
+    }
+
     std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
 
     bool take(void* dst, std::size_t n) {
@@ -352,6 +365,7 @@ private:
         if (t == qtype::symbol) {
             // Find the n terminators in one pass, then copy the names in one go.
             if (n > left()) return errc::truncated;
+            if (!charge(std::uint64_t{n} * (sizeof(std::size_t) + 1))) return errc::too_large;
             node->offsets.resize(n);
             const std::size_t found = find_terminators(p_, end_, node->offsets.data(), n);
             if (found < n) return errc::unterminated_symbol;
@@ -362,6 +376,7 @@ private:
         }
         const std::size_t size = item_size(t);
         if (n > left() / size) return errc::truncated;
+        if (!charge(std::uint64_t{n} * size)) return errc::too_large;
         node->data.resize(n * size);
         take(node->data.data(), n * size);
         if (!le_ && size > 1 && t != qtype::guid) swap_items(node->data.data(), n, size);
@@ -372,6 +387,7 @@ private:
         // Every object takes at least one byte: a count beyond what is left
         // is a lie, and must not size an allocation.
         if (n > left()) return errc::truncated;
+        if (!charge(std::uint64_t{n} * sizeof(k))) return errc::too_large;
         std::vector<k> items;
         items.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
@@ -403,12 +419,11 @@ private:
             }
             case qtype::dict:
             case qtype::sorted_dict: {
+                // Built through the same checks as new_dict: a decoded value
+                // holds the same invariants as one built in C++.
                 auto items = objects(2);
                 if (!items) return items.error();
-                auto n = std::make_shared<detail::node>();
-                n->t = t;
-                n->items = std::move(*items);
-                return k(std::move(n));
+                return new_dict(std::move((*items)[0]), std::move((*items)[1]), t == qtype::sorted_dict);
             }
             case qtype::table: {
                 auto a = u8();
@@ -418,11 +433,10 @@ private:
                 const auto& dn = d->node();
                 if (dn.t != qtype::dict || dn.items[0].type() != qtype::symbol || dn.items[1].type() != qtype::list)
                     return errc::bad_type;
-                auto n = std::make_shared<detail::node>();
-                n->t = t;
-                n->attribute = *a;
-                n->items = dn.items;
-                return k(std::move(n));
+                auto tab = new_table(dn.items[0], dn.items[1]);
+                if (!tab) return tab.error();
+                tab->node().attribute = *a;
+                return tab;
             }
             case qtype::error: {
                 auto s = text();
@@ -472,6 +486,7 @@ private:
     bool le_;
     const limits& lim_;
     unsigned depth_ = 0;
+    std::uint64_t decoded_ = 0;
 };
 
 }  // namespace

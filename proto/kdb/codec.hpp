@@ -26,10 +26,25 @@ struct header {
     std::uint64_t length = 0;     // whole message, header included
 };
 
+// What one message may cost. A message over max_message_bytes (on the wire,
+// or once decompressed) is refused before it is read or inflated; one whose
+// decoded objects would take more than max_decoded_bytes of memory (a list
+// of atoms is ~150 bytes an item, from 2 on the wire) is refused while it is
+// decoded, before the memory is taken.
 struct limits {
     std::uint64_t max_message_bytes = std::uint64_t{1} << 30;  // compressed and uncompressed
+    std::uint64_t max_decoded_bytes = std::uint64_t{1} << 34;  // memory of the decoded value
     unsigned max_depth = 100;                                  // nesting of lists, dicts, tables
 };
+
+// A server's defaults, sized for a 2-core, 24 GiB machine serving many
+// clients: 128 MiB messages, 512 MiB of decoded objects per message.
+inline limits server_limits() noexcept {
+    limits l;
+    l.max_message_bytes = std::uint64_t{128} << 20;
+    l.max_decoded_bytes = std::uint64_t{512} << 20;
+    return l;
+}
 
 // The highest capability qwire negotiates: 3 (kdb+ 3.0+, GUIDs, 2 GB
 // messages). 5 and 6 (larger messages) are undocumented by KX; see codec.cpp.

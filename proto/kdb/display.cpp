@@ -131,6 +131,10 @@ std::string item_text(type_t vt, const void* p) {
             std::memcpy(&v, p, 8);
             if (std::isnan(v)) return "0N";
             if (std::isinf(v)) return v > 0 ? "0w" : "-0w";
+            // Past the dates a 32-bit day count holds, the value has no
+            // date to show (and ms below would overflow): print it as the
+            // infinity on its side.
+            if (std::fabs(v) >= 2147483647.0) return v > 0 ? "0w" : "-0w";
             const auto ms = static_cast<std::int64_t>(std::llround(v * 86'400'000.0));
             const std::int64_t day = floor_div(ms, 86'400'000);
             return date_text(static_cast<std::int32_t>(day)) + "T" + clock_text((ms - day * 86'400'000) * 1'000'000, 3);
@@ -268,8 +272,18 @@ std::string inline_text(const k& x) {
     if (t == qtype::list) return list_inline(x);
     if (t == qtype::error) return "'" + std::string(x.error_text());
     if (x.is_function()) return function_text(x);
-    if (x.is_dict()) return "(" + inline_text(x.keys().value()) + ")!" + inline_text(x.values().value());
-    if (x.is_table()) return "+" + inline_text(x.column_names().value()) + "!" + inline_text(x.columns().value());
+    if (x.is_dict()) {
+        auto keys = x.keys();
+        auto values = x.values();
+        if (!keys || !values) return "?";
+        return "(" + inline_text(*keys) + ")!" + inline_text(*values);
+    }
+    if (x.is_table()) {
+        auto names = x.column_names();
+        auto cols = x.columns();
+        if (!names || !cols) return "?";
+        return "+" + inline_text(*names) + "!" + inline_text(*cols);
+    }
     return "?";
 }
 
@@ -279,7 +293,7 @@ std::vector<std::string> cells(const k& col) {
     const std::size_t n = col.count();
     out.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-        auto item = col.item(i).value();
+        auto item = *col.item(i);  // the caller checked that col is a vector or list of n items
         std::string s = item.is_atom() ? atom_text(item) : inline_text(item);
         const type_t t = col.type();
         // Inside a table q prints bare values: no type suffix, no backtick, no quotes for chars.
@@ -293,8 +307,14 @@ std::vector<std::string> cells(const k& col) {
 }
 
 std::string table_text(const k& names_k, const k& cols_k, std::size_t key_columns = 0) {
-    const auto names = names_k.get_symbol_list().value();
+    // Tables from the decoder and the builders have a name per column, each
+    // column a vector or list of one length; check rather than trust it.
+    const auto names_r = names_k.get_symbol_list();
+    if (!names_r || cols_k.type() != qtype::list || names_r->size() != cols_k.count()) return "?";
+    const auto names = *names_r;
     const auto& cols = cols_k.node().items;
+    for (const k& c : cols)
+        if ((!c.is_vector() && !c.is_list()) || c.count() != cols.front().count()) return "?";
     std::vector<std::vector<std::string>> text;
     std::vector<std::size_t> width;
     for (std::size_t c = 0; c < cols.size(); ++c) {
@@ -332,23 +352,38 @@ std::string table_text(const k& names_k, const k& cols_k, std::size_t key_column
 }  // namespace
 
 std::string to_string(const k& x) {
-    if (x.is_table()) return table_text(x.column_names().value(), x.columns().value());
+    if (x.is_table()) {
+        auto names = x.column_names();
+        auto cols = x.columns();
+        if (!names || !cols) return "?";
+        return table_text(*names, *cols);
+    }
     if (x.is_keyed_table()) {
-        const k kt = x.keys().value(), vt = x.values().value();
+        const k kt = *x.keys(), vt = *x.values();  // is_keyed_table: two tables
+        auto kn = kt.column_names(), vn = vt.column_names();
+        auto kc = kt.columns(), vc = vt.columns();
+        if (!kn || !vn || !kc || !vc || kn->type() != qtype::symbol || vn->type() != qtype::symbol) return "?";
         std::vector<std::string> names;
-        for (auto s : kt.column_names().value().get_symbol_list().value()) names.emplace_back(s);
-        for (auto s : vt.column_names().value().get_symbol_list().value()) names.emplace_back(s);
-        std::vector<k> cols(kt.columns().value().items().begin(), kt.columns().value().items().end());
-        cols.insert(cols.end(), vt.columns().value().items().begin(), vt.columns().value().items().end());
-        return table_text(new_symbol_list(names), new_list(cols), kt.columns().value().count());
+        for (auto s : *kn->get_symbol_list()) names.emplace_back(s);
+        for (auto s : *vn->get_symbol_list()) names.emplace_back(s);
+        std::vector<k> cols(kc->items().begin(), kc->items().end());
+        cols.insert(cols.end(), vc->items().begin(), vc->items().end());
+        return table_text(new_symbol_list(names), new_list(cols), kc->count());
     }
     if (x.is_dict()) {
-        const k keys = x.keys().value(), values = x.values().value();
+        const auto keys = x.keys(), values = x.values();
+        if (!keys || !values) return "?";
+        // Keys and values q can index item by item print as `key| value`
+        // lines; anything else (an atom key: `a!1) prints inline.
+        const bool rows = (keys->is_vector() || keys->is_list()) && (values->is_vector() || values->is_list());
+        if (!rows) return inline_text(x);
         std::vector<std::string> ks, vs;
-        for (std::size_t i = 0; i < keys.count(); ++i) {
-            auto key = keys.item(i).value();
-            ks.push_back(key.type() == -qtype::symbol ? std::string(key.get_symbol().value()) : inline_text(key));
-            vs.push_back(inline_text(values.item(i).value()));
+        for (std::size_t i = 0; i < keys->count(); ++i) {
+            auto key = keys->item(i);
+            auto value = values->item(i);
+            if (!key || !value) return inline_text(x);
+            ks.push_back(key->type() == -qtype::symbol ? std::string(key->get_symbol().value()) : inline_text(*key));
+            vs.push_back(inline_text(*value));
         }
         std::size_t w = 0;
         for (auto& s : ks) w = std::max(w, s.size());

@@ -119,20 +119,23 @@ result<k> k::item(std::size_t i) const {
     return k(std::move(a));
 }
 
+// Dictionaries and tables always hold two items (the builders and the
+// decoder make no others); the checks keep a node filled in by hand through
+// node() from becoming an out-of-bounds read.
 result<k> k::keys() const {
-    if (!is_dict()) return errc::type_mismatch;
+    if (!is_dict() || n_->items.size() != 2) return errc::type_mismatch;
     return n_->items[0];
 }
 result<k> k::values() const {
-    if (!is_dict()) return errc::type_mismatch;
+    if (!is_dict() || n_->items.size() != 2) return errc::type_mismatch;
     return n_->items[1];
 }
 result<k> k::column_names() const {
-    if (!is_table()) return errc::type_mismatch;
+    if (!is_table() || n_->items.size() != 2) return errc::type_mismatch;
     return n_->items[0];
 }
 result<k> k::columns() const {
-    if (!is_table()) return errc::type_mismatch;
+    if (!is_table() || n_->items.size() != 2) return errc::type_mismatch;
     return n_->items[1];
 }
 result<k> k::column(std::string_view name) const {
@@ -140,10 +143,14 @@ result<k> k::column(std::string_view name) const {
         if (auto c = n_->items[0].column(name)) return c;
         return n_->items[1].column(name);
     }
-    if (!is_table()) return errc::type_mismatch;
+    if (!is_table() || n_->items.size() != 2 || n_->items[0].type() != qtype::symbol) return errc::type_mismatch;
     const symbol_view names(&n_->items[0].node());
+    const auto& cols = n_->items[1].node().items;
     for (std::size_t i = 0; i < names.size(); ++i)
-        if (names[i] == name) return n_->items[1].node().items[i];
+        if (names[i] == name) {
+            if (i >= cols.size()) return errc::length_mismatch;
+            return cols[i];
+        }
     return errc::no_such_column;
 }
 
@@ -294,7 +301,8 @@ k new_list(std::vector<k> items) {
 }
 
 result<k> new_dict(k keys, k values, bool sorted) {
-    if (keys.count() != values.count() && !(keys.is_table() && values.is_table())) return errc::length_mismatch;
+    // A keyed table is a dict of two tables with as many rows each.
+    if (keys.count() != values.count()) return errc::length_mismatch;
     auto n = make(sorted ? qtype::sorted_dict : qtype::dict);
     n->items = {std::move(keys), std::move(values)};
     return k(std::move(n));
@@ -303,9 +311,13 @@ result<k> new_dict(k keys, k values, bool sorted) {
 result<k> new_table(k column_names, k columns) {
     if (column_names.type() != qtype::symbol || columns.type() != qtype::list) return errc::type_mismatch;
     if (column_names.count() != columns.count()) return errc::length_mismatch;
+    // Columns are vectors or general lists, all of one length: every reader
+    // of a table (column(), to_string, the tickerplant) relies on it.
     const auto& cols = columns.node().items;
-    for (const k& c : cols)
-        if (c.count() != cols.front().count() || c.is_atom()) return errc::length_mismatch;
+    for (const k& c : cols) {
+        if (!c.is_vector() && !c.is_list()) return errc::type_mismatch;
+        if (c.count() != cols.front().count()) return errc::length_mismatch;
+    }
     auto n = make(qtype::table);
     n->items = {std::move(column_names), std::move(columns)};
     return k(std::move(n));

@@ -279,9 +279,9 @@ inline std::int32_t to_kdb_month(std::chrono::year_month ym) noexcept {
     return (static_cast<int>(ym.year()) - 2000) * 12 + static_cast<int>(static_cast<unsigned>(ym.month())) - 1;
 }
 inline std::chrono::year_month from_kdb_month(std::int32_t m) noexcept {
-    const int total = m + 2000 * 12;
-    const int y = total >= 0 ? total / 12 : (total - 11) / 12;
-    return std::chrono::year(y) / std::chrono::month(static_cast<unsigned>(total - y * 12 + 1));
+    const std::int64_t total = std::int64_t{m} + 2000 * 12;  // 64 bits: m may be near INT_MAX
+    const std::int64_t y = total >= 0 ? total / 12 : (total - 11) / 12;
+    return std::chrono::year(static_cast<int>(y)) / std::chrono::month(static_cast<unsigned>(total - y * 12 + 1));
 }
 inline double to_kdb_datetime(std::chrono::sys_time<std::chrono::milliseconds> t) noexcept {
     return static_cast<double>(t.time_since_epoch().count() - epoch_offset_days * 86'400'000) / 86'400'000.0;
