@@ -84,7 +84,12 @@ reactor::~reactor() {
     }
     while (detached_.next != &detached_) detached_.next->handle.destroy();
     io_uring_queue_exit(&ring_);
-    ::close(wake_fd_);
+    {
+        // A thread still inside post(), stop() or release_guard() holds this.
+        std::lock_guard lock(post_mutex_);
+        ::close(wake_fd_);
+        wake_fd_ = -1;
+    }
     if (notify_fd_ >= 0) ::close(notify_fd_);
     if (tl_current == this) tl_current = previous_current_;
 }
@@ -131,31 +136,43 @@ void reactor::close_fd(int fd) noexcept {
 }
 
 void reactor::post(unique_function<void()> fn) {
-    {
-        std::lock_guard lock(post_mutex_);
-        posted_.push_back(std::move(fn));
-    }
-    posted_flag_.store(true, std::memory_order_release);
     if (on_owner_thread() && !shutting_down_) {
+        {
+            std::lock_guard lock(post_mutex_);
+            posted_.push_back(std::move(fn));
+        }
+        posted_flag_.store(true, std::memory_order_release);
         wake_host();  // no need to go through the eventfd
         return;
     }
+    // From another thread, everything happens under the lock: once the
+    // function is queued, the reactor thread may run it, leave run() and
+    // destroy the reactor, and the destructor takes this lock before it
+    // closes the eventfd. After the lock is released nothing here touches
+    // the reactor again.
+    std::lock_guard lock(post_mutex_);
+    posted_.push_back(std::move(fn));
+    posted_flag_.store(true, std::memory_order_release);
+    wake_locked();
+}
+
+void reactor::wake_locked() noexcept {
+    if (wake_fd_ < 0) return;
     const std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
 void reactor::stop() {
     stop_requested_.store(true, std::memory_order_release);
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+    std::lock_guard lock(post_mutex_);
+    wake_locked();
 }
 
 void reactor::release_guard() {
-    if (guards_.fetch_sub(1) == 1) {
-        // run() may be asleep waiting for work that will now never come.
-        const std::uint64_t one = 1;
-        [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
-    }
+    // Under the lock for the same reason as post(): the last guard going
+    // away may let run() return and the reactor be destroyed.
+    std::lock_guard lock(post_mutex_);
+    if (guards_.fetch_sub(1) == 1) wake_locked();  // run() may be asleep waiting for work that will now never come
 }
 
 void reactor::arm_wake() {

@@ -205,6 +205,7 @@ private:
     std::size_t run_ready();
     std::size_t reap();
     void run_posted();
+    void wake_locked() noexcept;  // post_mutex_ held
     void arm_wake();
     void release_guard();
     void wake_host() {
