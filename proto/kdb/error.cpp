@@ -33,6 +33,7 @@ public:
             case errc::unexpected_message: return "kdb: unexpected message";
             case errc::connection_closed: return "kdb: connection closed with requests pending";
             case errc::not_a_tickerplant: return "kdb: reply does not look like a kdb+tick tickerplant's";
+            case errc::slow_consumer: return "kdb: the peer reads too slowly (its send queue is over the server's bound)";
         }
         return "kdb error " + std::to_string(ev);
     }

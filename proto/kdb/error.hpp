@@ -34,6 +34,7 @@ enum class errc {
     unexpected_message,    // a response nobody asked for, or a bad message type
     connection_closed,     // the connection ended while requests were pending
     not_a_tickerplant,     // a tickerplant reply of the wrong shape
+    slow_consumer,         // a peer's send queue went over its bound: the server dropped it
 };
 
 const std::error_category& category() noexcept;

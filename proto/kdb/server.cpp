@@ -1,5 +1,6 @@
 #include <qwire/proto/kdb/server.hpp>
 
+#include <qwire/core/log.hpp>
 
 namespace qwire::kdb {
 
@@ -7,14 +8,70 @@ struct peer_state {
     detail::session sess;
     std::uint64_t id;
     std::string user;
+    std::string address;
+    std::size_t max_queue;
+    slow_peer_policy policy;
+    const server* owner;
     bool closed = false;
     bool deferring = false;        // set by defer() during on_sync
     bool flush_scheduled = false;  // a flush_later is waiting to run
     unsigned deferred_open = 0;    // deferred responses not yet sent
 
-    peer_state(transport t, int cap, const server_options& o, std::uint64_t i, std::string u)
-        : sess(std::move(t), cap, o.compress, o.lim), id(i), user(std::move(u)) {}
+    peer_state(transport t, int cap, const server_options& o, std::uint64_t i, std::string u, std::string a,
+               const server* s)
+        : sess(std::move(t), cap, o.compress, o.lim),
+          id(i),
+          user(std::move(u)),
+          address(std::move(a)),
+          max_queue(o.max_send_queue_bytes),
+          policy(o.slow_peer),
+          owner(s) {
+        sess.set_read_timeouts(o.idle_timeout, o.read_timeout);
+    }
 };
+
+namespace {
+
+task<void> flush_later(std::shared_ptr<peer_state> p) {
+    p->flush_scheduled = false;
+    // Named result: g++ 12 miscompiles `if (!co_await ...)` in some
+    // coroutines (a trap on resumption).
+    auto sent = co_await p->sess.send();
+    if (!sent) peer(p).close();
+}
+
+// Sends what is queued from a task of its own, so the caller never waits
+// for this peer's socket.
+void schedule_flush(const std::shared_ptr<peer_state>& p) {
+    if (p->flush_scheduled || p->sess.sending()) return;  // whoever is sending takes it
+    p->flush_scheduled = true;
+    reactor::current()->spawn(flush_later(p));
+}
+
+std::string duration_text(clock::duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+}
+
+std::string peer_name(const socket_stream& s) {
+    auto e = s.peer_endpoint();
+    return e ? e->to_string() : std::string();
+}
+
+// Why a connection ended, for the log; empty when the client just left.
+std::string close_reason(std::error_code ec, const server_options& o) {
+    if (ec == qwire::errc::eof || ec == std::errc::connection_reset || ec == std::errc::broken_pipe ||
+        ec == qwire::errc::closed || ec == qwire::errc::shutting_down || ec == std::errc::operation_canceled)
+        return {};
+    if (ec == std::errc::timed_out)
+        return "closed: no message for " + duration_text(o.idle_timeout) + " (idle_timeout), or a message unfinished after " +
+               duration_text(o.read_timeout) + " (read_timeout)";
+    if (ec == errc::too_large)
+        return "closed: message over the limit (max_message_bytes " + std::to_string(o.lim.max_message_bytes) +
+               ", max_decoded_bytes " + std::to_string(o.lim.max_decoded_bytes) + ")";
+    return "closed: " + ec.message();
+}
+
+}  // namespace
 
 // ---- handshake ----
 
@@ -74,10 +131,25 @@ const std::string& peer::user() const noexcept { return s_->user; }
 int peer::capability() const noexcept { return s_->sess.capability(); }
 bool peer::is_open() const noexcept { return !s_->closed; }
 
+const std::string& peer::address() const noexcept { return s_->address; }
+
 task<result<void>> peer::send_async(k message) {
     auto s = s_;
     if (s->closed) co_return errc::connection_closed;
-    co_return co_await s->sess.write_message(message, msg_type::async);
+    if (s->policy == slow_peer_policy::block) {
+        auto room = co_await s->sess.wait_for_room(s->max_queue);
+        if (!room) co_return room;
+        if (s->closed) co_return errc::connection_closed;
+    }
+    if (auto e = s->sess.enqueue(message, msg_type::async); !e) co_return e;
+    if (s->policy == slow_peer_policy::disconnect && s->sess.queued_bytes() > s->max_queue) {
+        s->owner->log(s->address, "closed: slow consumer, " + std::to_string(s->sess.queued_bytes()) +
+                                      " bytes queued (max_send_queue_bytes " + std::to_string(s->max_queue) + ")");
+        peer(s).close();
+        co_return errc::slow_consumer;
+    }
+    schedule_flush(s);
+    co_return result<void>{};
 }
 
 deferred_response peer::defer() {
@@ -113,11 +185,31 @@ void server::close_all() {
     for (auto& [id, p] : peers_) peer(p).close();
 }
 
-task<void> server::serve_connection(transport t) {
+void server::log(std::string_view peer_address, std::string_view what) const {
+    std::string line(o_.log_name);
+    line += ": ";
+    line += peer_address.empty() ? std::string_view("a client") : peer_address;
+    line += " ";
+    line += what;
+    log_line(log_level::warning, line);
+}
+
+task<void> server::serve_connection(transport t, std::string peer_address) {
+    ++active_;
+    struct release {
+        std::size_t& n;
+        ~release() { --n; }
+    } counted{active_};
     auto login = co_await server_handshake(t, o_.max_credentials, o_.handshake_timeout);
     // A bad handshake or refused login just closes the connection, as kdb+
     // does: the client reads that as access denied.
-    if (!login || (login_ && !login_(login->user, login->password))) {
+    if (!login) {
+        if (login.error() != qwire::errc::eof) log(peer_address, "refused: handshake failed (" + login.error().message() + ")");
+        t.shutdown();
+        co_return;
+    }
+    if (login_ && !login_(login->user, login->password)) {
+        log(peer_address, "refused: access denied for user '" + login->user + "'");
         t.shutdown();
         co_return;
     }
@@ -126,19 +218,9 @@ task<void> server::serve_connection(transport t) {
     const const_buffer piece{&reply, 1};
     auto replied = co_await t.write_all(std::span(&piece, 1), {clock::now() + o_.handshake_timeout});
     if (!replied) co_return;
-    auto p = std::make_shared<peer_state>(std::move(t), cap, o_, next_id_++, login->user);
+    auto p = std::make_shared<peer_state>(std::move(t), cap, o_, next_id_++, login->user, std::move(peer_address), this);
     co_await run_peer(std::move(p));
 }
-
-namespace {
-task<void> flush_later(std::shared_ptr<peer_state> p) {
-    p->flush_scheduled = false;
-    // Named result: g++ 12 miscompiles `if (!co_await ...)` in some
-    // coroutines (a trap on resumption).
-    auto sent = co_await p->sess.send();
-    if (!sent) peer(p).close();
-}
-}  // namespace
 
 task<void> server::run_peer(std::shared_ptr<peer_state> p) {
     peers_.emplace(p->id, p);
@@ -146,7 +228,12 @@ task<void> server::run_peer(std::shared_ptr<peer_state> p) {
     if (open_) open_(handle);
     while (!p->closed) {
         auto m = co_await p->sess.read_message();
-        if (!m) break;  // the client left, or sent something malformed: close
+        if (!m) {
+            // The client left, timed out, or sent something malformed: close.
+            if (!p->closed)
+                if (auto why = close_reason(m.error(), o_); !why.empty()) log(p->address, why);
+            break;
+        }
         if (m->type == msg_type::sync) {
             p->deferring = false;
             auto r = co_await sync_(handle, std::move(m->value));
@@ -175,7 +262,8 @@ task<void> server::run_peer(std::shared_ptr<peer_state> p) {
                 if (!sent) break;
             }
         } else {
-            break;  // a response we never asked for
+            log(p->address, "closed: sent a response nobody asked for");
+            break;
         }
     }
     p->closed = true;
@@ -189,8 +277,13 @@ task<void> server::serve(acceptor& a, std::stop_token st) {
     while (!st.stop_requested()) {
         auto c = co_await a.accept({st});
         if (!c) break;
+        std::string address = peer_name(*c);
+        if (active_ >= o_.max_connections) {
+            log(address, "refused: " + std::to_string(active_) + " connections already (max_connections)");
+            continue;  // the socket closes here
+        }
         const bool local = c->peer_is_local();
-        clients.spawn(serve_connection(transport(std::move(*c), local)));
+        clients.spawn(serve_connection(transport(std::move(*c), local), std::move(address)));
     }
     close_all();
     co_await clients.join();
@@ -201,12 +294,24 @@ task<void> server::serve_tls(acceptor& a, const tls_context& ctx, std::stop_toke
     while (!st.stop_requested()) {
         auto c = co_await a.accept({st});
         if (!c) break;
+        std::string address = peer_name(*c);
+        if (active_ >= o_.max_connections) {
+            log(address, "refused: " + std::to_string(active_) + " connections already (max_connections)");
+            continue;
+        }
         const bool local = c->peer_is_local();
-        clients.spawn([](server& self, socket_stream raw, const tls_context& ctx, bool local) -> task<void> {
+        clients.spawn([](server& self, socket_stream raw, const tls_context& ctx, bool local,
+                         std::string address) -> task<void> {
+            ++self.active_;
             auto t = co_await tls_stream<socket_stream>::accept(std::move(raw), ctx,
                                                                 {clock::now() + self.o_.handshake_timeout});
-            if (t) co_await self.serve_connection(transport(std::move(*t), local));
-        }(*this, std::move(*c), ctx, local));
+            --self.active_;
+            if (!t) {
+                self.log(address, "refused: TLS handshake failed (" + t.error().message() + ")");
+                co_return;
+            }
+            co_await self.serve_connection(transport(std::move(*t), local), std::move(address));
+        }(*this, std::move(*c), ctx, local, std::move(address)));
     }
     close_all();
     co_await clients.join();

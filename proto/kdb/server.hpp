@@ -23,12 +23,37 @@
 
 namespace qwire::kdb {
 
+// What the server does with a peer whose send queue is over its bound
+// (a subscriber that reads slower than the feed publishes).
+enum class slow_peer_policy {
+    disconnect,  // drop the peer, with a log line (what a kdb+ tickerplant's users expect)
+    block,       // the pushing coroutine waits for room (it stalls that publisher only)
+};
+
+// Everything a client can make the server hold is bounded. Per connection,
+// memory is at most about lim.max_message_bytes (the message being read,
+// twice when it arrives compressed) + lim.max_decoded_bytes (its decoded
+// value) + max_send_queue_bytes (encoded messages waiting for the socket).
 struct server_options {
     int capability = default_capability;   // the highest we agree to
     compression compress = compression::auto_;
     std::size_t max_credentials = 1024;     // longer handshakes are refused
     clock::duration handshake_timeout = std::chrono::seconds(10);
-    limits lim{};
+    limits lim = server_limits();           // 128 MiB messages, 512 MiB decoded
+    // Bytes of pushes and responses queued for one peer before the policy acts.
+    std::size_t max_send_queue_bytes = std::size_t{64} << 20;
+    slow_peer_policy slow_peer = slow_peer_policy::disconnect;
+    // A connection that sends no message for idle_timeout is closed. Zero
+    // (the default): never, as kdb+ (subscribers are idle by nature).
+    clock::duration idle_timeout{0};
+    // A message that has begun must arrive whole within read_timeout (a peer
+    // stuck halfway, or trickling bytes, is closed). Zero: no limit.
+    clock::duration read_timeout = std::chrono::seconds(60);
+    // Connections served at once (handshakes included); more are closed
+    // at accept, with a log line.
+    std::size_t max_connections = 1000;
+    // Names the server in its log lines.
+    std::string log_name = "kdb server";
 };
 
 class peer;
@@ -55,8 +80,13 @@ public:
     int capability() const noexcept;
     bool is_open() const noexcept;
 
-    // Pushes an async message to the client.
+    // Queues an async message for the client and returns: it never waits
+    // for the client to read (with the block policy, it waits while the
+    // peer's queue is over its bound). Over the bound with the disconnect
+    // policy, the peer is closed and errc::slow_consumer returned.
     task<result<void>> send_async(k message);
+    // Where the client connects from ("" when the server was not told).
+    const std::string& address() const noexcept;
     // Inside on_sync: the handler's return value is ignored and the response
     // is sent by the returned object instead.
     deferred_response defer();
@@ -89,13 +119,16 @@ public:
     task<void> serve(acceptor& a, std::stop_token st = {});
     // The same over TLS (the TLS handshake first, then kdb+'s).
     task<void> serve_tls(acceptor& a, const tls_context& ctx, std::stop_token st = {});
-    // Serves one connected client until it leaves.
-    task<void> serve_connection(transport t);
+    // Serves one connected client until it leaves; peer_address names it in
+    // log lines.
+    task<void> serve_connection(transport t, std::string peer_address = {});
 
     // Connected clients, for pushing to them.
     std::vector<peer> peers() const;
     // Closes every client connection.
     void close_all();
+    // Writes "<log_name>: <peer_address> <what>" to qwire's log (core/log.hpp).
+    void log(std::string_view peer_address, std::string_view what) const;
 
 private:
     task<void> run_peer(std::shared_ptr<peer_state> p);
@@ -106,6 +139,7 @@ private:
     sync_handler sync_;
     async_handler async_;
     std::uint64_t next_id_ = 1;
+    std::size_t active_ = 0;  // connections being served, handshakes included
     std::unordered_map<std::uint64_t, std::shared_ptr<peer_state>> peers_;
 };
 

@@ -42,11 +42,25 @@ public:
     // getting room and queueing (the client queues a response waiter):
     // wait_for_room(), then enqueue() (nothing suspends between them), then
     // send().
-    task<result<void>> wait_for_room();
+    task<result<void>> wait_for_room() { return wait_for_room(high_water); }
+    // Waits while more than `bound` bytes are queued or being sent.
+    task<result<void>> wait_for_room(std::size_t bound);
     result<void> enqueue(const k& x, msg_type t);
     task<result<void>> send(op_options o = {});
 
     static constexpr std::size_t high_water = 4 << 20;
+
+    // Encoded bytes queued or being written.
+    std::size_t queued_bytes() const noexcept { return queue_.size() + sending_.size(); }
+    // Whether a send() is under way (it takes whatever is queued meanwhile).
+    bool sending() const noexcept { return sending_now_; }
+
+    // Deadlines for read_message(): `idle` to wait for the first byte of a
+    // message, `message` for the rest of it once it has begun. Zero: none.
+    void set_read_timeouts(clock::duration idle, clock::duration message) noexcept {
+        idle_timeout_ = idle;
+        message_timeout_ = message;
+    }
 
     // Whether a whole message is already buffered: a server answering a
     // pipeline sends its responses once the buffered requests are done.
@@ -68,6 +82,7 @@ private:
     byte_buffer sending_;  // being sent
     bool sending_now_ = false;
     std::error_code write_failure_;
+    clock::duration idle_timeout_{0}, message_timeout_{0};
     std::deque<std::coroutine_handle<>> room_waiters_;
 };
 

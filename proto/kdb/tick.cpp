@@ -120,7 +120,11 @@ result<k> tickerplant::to_table(const std::string& table, const k& data) const {
     auto it = schemas_.find(table);
     if (it == schemas_.end()) return remote_error(table);
     const k names = it->second.column_names().value();
-    if (data.is_table()) return data;
+    if (data.is_table()) {
+        // kdb-tick inserts it into the table: its columns must be the schema's.
+        if (data.column_names().value().count() != names.count()) return remote_error("mismatch");
+        return data;
+    }
     if (data.type() != qtype::list) return remote_error("type");
     std::vector<k> cols(data.items().begin(), data.items().end());
     const bool row = !cols.empty() && cols.front().is_atom();
@@ -150,7 +154,10 @@ task<result<void>> tickerplant::publish(std::string_view table_name, k data) {
         if (auto f = log_->flush(); !f) co_return f;
     }
     ++count_;
-    auto& list = subs_[table];
+    // A copy: sends suspend, and meanwhile .u.sub may add subscribers and
+    // closes remove them. A subscriber gone since gets an error from its
+    // closed peer, ignored here.
+    std::vector<subscription> list = subs_[table];
     auto sym_column = t->column("sym");
     const k sym = sym_column ? *sym_column : new_null();
     for (auto& s : list) {
@@ -172,10 +179,13 @@ task<result<void>> tickerplant::publish(std::string_view table_name, k data) {
 
 task<void> tickerplant::end_of_day() {
     const k msg = new_list_of(new_symbol(".u.end"), new_date(date_));
+    // Everyone to tell, collected first: subs_ may change while we send.
+    std::vector<peer> to_tell;
     std::set<std::uint64_t> told;
     for (auto& [table, list] : subs_)
         for (auto& s : list)
-            if (told.insert(s.who.id()).second) (void)co_await s.who.send_async(msg);
+            if (told.insert(s.who.id()).second) to_tell.push_back(s.who);
+    for (auto& who : to_tell) (void)co_await who.send_async(msg);
     date_ += days(1);
     count_ = 0;
     if (!o_.log_directory.empty()) (void)open_log();
