@@ -188,7 +188,21 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
     }
     const std::size_t R = t.rows;
     const bool keep = m.values;
+    auto charge = [&](std::uint64_t bytes) -> bool {
+        if (!m.budget) return true;
+        if (bytes > *m.budget) return false;
+        *m.budget -= bytes;
+        return true;
+    };
+    // What a row of a column costs in memory, before the bytes of its value.
+    auto row_cost = [&](const decoded_column& c) -> std::uint64_t {
+        const bool var = c.type == type::varchar || c.type == type::binary || c.type == type::symbol ||
+                         c.type == type::double_array || c.type == type::long_array;
+        return var ? sizeof(std::string) : c.type == type::geohash ? 8 : std::max<std::size_t>(fixed_width(c.type), 1);
+    };
     for (auto& c : t.columns) {
+        // The null bitmap (a bit a row) and the values' storage.
+        if (keep && !charge(R / 8 + 1 + std::uint64_t{R} * row_cost(c))) return make_error_code(errc::over_budget);
         if (keep) c.null.assign(R, false);
         QWP_TRY(null_flag, r.u8());
         std::size_t n = R;
@@ -264,6 +278,7 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
             QWP_TRY(data, r.take(off(n)));
             if (c.type == type::varchar && !valid_utf8(*data)) return make_error_code(errc::bad_column);
             if (!keep) continue;
+            if (!charge(off(n))) return make_error_code(errc::over_budget);
             c.var.assign(R, {});
             std::size_t k = 0;
             auto e = for_values([&](std::size_t i) -> result<void> {
@@ -290,7 +305,12 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
             auto e = for_values([&](std::size_t i) -> result<void> {
                 QWP_TRY(id, r.varint());
                 if (*id >= d.size()) return make_error_code(errc::bad_column);
-                if (keep) c.var[i] = d[static_cast<std::size_t>(*id)];
+                if (keep) {
+                    const std::string& text = d[static_cast<std::size_t>(*id)];
+                    // Past the short-string buffer, each row's copy is an allocation of its own.
+                    if (text.size() > 15 && !charge(text.size() + 1)) return make_error_code(errc::over_budget);
+                    c.var[i] = text;
+                }
                 return {};
             });
             if (!e) return e.error();
@@ -311,6 +331,7 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
                 }
                 QWP_TRY(vals, r.take(count * 8));
                 const std::size_t len = static_cast<std::size_t>(r.in.data() - start.data());
+                if (keep && !charge(len)) return make_error_code(errc::over_budget);
                 if (keep) c.var[i].assign(reinterpret_cast<const char*>(start.data()), len);
                 return {};
             });
@@ -347,7 +368,7 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
     return t;
 }
 
-result<decoded_message> message_decoder::decode(std::span<const std::byte> msg) {
+result<decoded_message> message_decoder::decode(std::span<const std::byte> msg, std::uint64_t* budget) {
     reader r{msg};
     decoded_message out;
     QWP_TRY(head, r.take(header_size));
@@ -381,6 +402,7 @@ result<decoded_message> message_decoder::decode(std::span<const std::byte> msg) 
     for (std::size_t ti = 0; ti < table_count; ++ti) {
         block_mode mode;
         mode.values = values_;
+        mode.budget = budget;
         auto t = decode_block(r.in, out.flags, dict_, mode);
         if (!t) return t.error();
         out.tables.push_back(std::move(*t));

@@ -66,6 +66,11 @@ struct block_mode {
     // count and columns' names and types (no values): what a server that
     // does not record rows needs, several times faster.
     bool values = true;
+    // When set: memory the decoded values may still take; each column's
+    // storage is charged before it is allocated, and a block that would go
+    // past it is errc::over_budget (a small frame of many all-NULL VARCHAR
+    // rows costs 32 bytes a row in memory).
+    std::uint64_t* budget = nullptr;
 };
 // Decodes one table block from the front of in (advancing it), with the
 // message's flags and the connection's symbol dictionary.
@@ -78,8 +83,10 @@ class message_decoder {
 public:
     explicit message_decoder(std::size_t symbol_cap = 2'000'000, bool values = true)
         : cap_(symbol_cap), values_(values) {}
-    // msg: a whole message (header + payload).
-    result<decoded_message> decode(std::span<const std::byte> msg);
+    // msg: a whole message (header + payload). With a budget, the decoded
+    // values may take at most *budget bytes, and *budget is reduced by what
+    // they took (see block_mode::budget).
+    result<decoded_message> decode(std::span<const std::byte> msg, std::uint64_t* budget = nullptr);
     const std::vector<std::string>& dictionary() const noexcept { return dict_; }
 
 private:

@@ -265,7 +265,8 @@ struct pipeline::state {
     struct entry {
         std::int64_t seq;
         bool deferred;
-        byte_buffer frame;  // the masked WebSocket frame
+        byte_buffer frame;      // the masked WebSocket frame
+        bool replayable = true; // false: a control frame a new connection sends afresh
     };
 
     ws::stream<any_stream> ws;
@@ -351,6 +352,15 @@ pipeline::~pipeline() {
 }
 
 task<result<pipeline::sent>> pipeline::send(std::span<const const_buffer> message, bool deferred, op_options o) {
+    return send_frame(message, deferred, true, std::move(o));
+}
+
+task<result<pipeline::sent>> pipeline::send_control(std::span<const const_buffer> message, op_options o) {
+    return send_frame(message, true, false, std::move(o));
+}
+
+task<result<pipeline::sent>> pipeline::send_frame(std::span<const const_buffer> message, bool deferred, bool replayable,
+                                                  op_options o) {
     auto& s = *s_;
     std::size_t size = 0;
     for (const auto& p : message) size += p.size;
@@ -385,7 +395,7 @@ task<result<pipeline::sent>> pipeline::send(std::span<const const_buffer> messag
     }
     const std::int64_t seq = s.next_seq++;
     s.bytes += frame.size();
-    s.fifo.push_back({seq, deferred, std::move(frame)});
+    s.fifo.push_back({seq, deferred, std::move(frame), replayable});
     const std::span<const std::byte> bytes = s.fifo.back().frame.data();
     auto w = co_await s.ws.write_raw(bytes, o);
     if (!w) {
@@ -446,6 +456,7 @@ task<result<void>> pipeline::wait_acked(std::int64_t seq, ack_level level, op_op
 std::deque<std::pair<std::vector<std::byte>, bool>> pipeline::take_unacked() {
     std::deque<std::pair<std::vector<std::byte>, bool>> out;
     for (auto& e : s_->fifo) {
+        if (!e.replayable) continue;
         // Unmask the stored frame back into the message.
         auto h = ws::parse_header(e.frame.data());
         if (!h || !h->complete) continue;
@@ -519,13 +530,60 @@ struct sender::impl {
         return po;
     }
 
-    // Connects to the next address that answers, within the reconnect
-    // budget; re-registers the symbols and replays unacknowledged frames.
-    task<result<void>> reconnect(op_options o, bool initial) {
-        std::deque<std::pair<std::vector<std::byte>, bool>> frames;
-        if (pipe) frames = pipe->take_unacked();
+    // Frames written on earlier connections and not yet covered by an OK,
+    // oldest first, waiting to be replayed. Kept here, not in a local, so a
+    // reconnect that fails halfway through its replay loses none of them.
+    std::deque<std::pair<std::vector<std::byte>, bool>> unsent;
+
+    // Moves the dead pipeline's unacknowledged frames in front of those
+    // still waiting from an earlier attempt (they were written before them).
+    void take_unacked() {
+        if (!pipe) return;
+        auto frames = pipe->take_unacked();
+        for (auto& f : unsent) frames.push_back(std::move(f));
+        unsent = std::move(frames);
         pipe.reset();
-        const auto give_up = clock::now() + cfg.reconnect_max_duration;
+    }
+
+    static bool terminal_error(std::error_code err) {
+        return err == errc::unauthorized || err == errc::bad_request || err == errc::version_mismatch ||
+               err == errc::durable_ack_unavailable || err == std::errc::operation_canceled || !retriable(err);
+    }
+
+    // On a new connection: registers the symbol dictionary again, then
+    // replays the frames no OK covered.
+    task<result<void>> catch_up(op_options o) {
+        dict.forget_sent();
+        first_frame = true;
+        // Ids the replayed frames (and later ones) use, registered again.
+        std::size_t from = 0;
+        while (from < dict.size()) {
+            const std::size_t to = catchup_end(dict, from, cap());
+            const auto msg = catchup_message(dict, from, to);
+            const const_buffer piece = buffer(std::span<const std::byte>(msg));
+            auto s = co_await pipe->send_control(std::span(&piece, 1), o);
+            if (!s) co_return s.error();
+            from = to;
+        }
+        dict.mark_sent();
+        const std::size_t replaying = unsent.size();
+        if (!unsent.empty()) first_frame = false;
+        auto rp = co_await pipe->replay(unsent, o);
+        st.replayed_frames += replaying - unsent.size();
+        if (!rp) co_return rp.error();
+        // Sequences restarted: the next sync sends a fresh commit frame.
+        uncommitted = true;
+        last_commit = -1;
+        co_return result<void>{};
+    }
+
+    // Connects to the next address that answers and catches up, retrying
+    // (with backoff, across the addresses) until reconnect_max_duration has
+    // passed since `since`; a failure during the catch-up is retried the
+    // same way as a failed connect.
+    task<result<void>> reconnect(op_options o, bool initial, clock::time_point since = clock::now()) {
+        take_unacked();
+        const auto give_up = since + cfg.reconnect_max_duration;
         auto backoff = cfg.reconnect_initial_backoff;
         std::error_code err;
         for (std::size_t attempt = 0;; ++attempt) {
@@ -534,12 +592,14 @@ struct sender::impl {
             if (r) {
                 info = std::move(r->second);
                 pipe = std::make_unique<pipeline>(std::move(r->first), pipe_options());
-                break;
+                auto c = co_await catch_up(o);
+                if (c) break;
+                err = c.error();
+                take_unacked();
+            } else {
+                err = r.error();
             }
-            err = r.error();
-            if (err == errc::unauthorized || err == errc::bad_request || err == errc::version_mismatch ||
-                err == errc::durable_ack_unavailable || err == std::errc::operation_canceled)
-                co_return err;
+            if (terminal_error(err)) co_return err;
             ++addr;
             if (initial && attempt + 1 >= cfg.addrs.size()) co_return err;
             if ((attempt + 1) % cfg.addrs.size() == 0) {
@@ -550,38 +610,19 @@ struct sender::impl {
             }
         }
         if (!initial) ++st.reconnects;
-        dict.forget_sent();
-        first_frame = true;
-        // Ids the replayed frames (and later ones) use, registered again.
-        std::size_t from = 0;
-        while (from < dict.size()) {
-            const std::size_t to = catchup_end(dict, from, cap());
-            const auto msg = catchup_message(dict, from, to);
-            const const_buffer piece = buffer(std::span<const std::byte>(msg));
-            auto s = co_await pipe->send(std::span(&piece, 1), true, o);
-            if (!s) co_return s.error();
-            from = to;
-        }
-        dict.mark_sent();
-        st.replayed_frames += frames.size();
-        if (!frames.empty()) first_frame = false;
-        auto rp = co_await pipe->replay(frames, o);
-        if (!rp) co_return rp.error();
-        // Sequences restarted: the next sync sends a fresh commit frame.
-        uncommitted = true;
-        last_commit = -1;
         co_return result<void>{};
     }
 
-    // Handles a failure: terminal errors stick, retriable ones reconnect.
-    task<result<void>> recover(std::error_code ec, op_options o) {
+    // Handles a failure: terminal errors stick, retriable ones reconnect
+    // (within reconnect_max_duration of `since`, the first failure).
+    task<result<void>> recover(std::error_code ec, op_options o, clock::time_point since = clock::now()) {
         last = ec;
         if (pipe && pipe->failure()) last_text = pipe->failure_text();
         if (!retriable(ec) || ec == std::errc::operation_canceled || ec == std::errc::timed_out) {
             if (ec != std::errc::operation_canceled && ec != std::errc::timed_out) terminal = ec;
             co_return ec;
         }
-        auto r = co_await reconnect(o, false);
+        auto r = co_await reconnect(o, false, since);
         if (!r) {
             last = r.error();
             if (!retriable(r.error())) terminal = r.error();
@@ -590,9 +631,14 @@ struct sender::impl {
         co_return result<void>{};
     }
 
-    // Sends the builder's message; retries it once over a new connection.
+    // Sends the builder's message. A frame that failed after it entered the
+    // pipeline is kept there and replayed by the reconnect; one that never
+    // entered it is sent again on the new connection. Either way the rows
+    // are delivered or an error is returned: the loop ends only with
+    // success, a terminal error, or reconnect_max_duration spent.
     task<result<void>> send_built(bool want_defer, op_options o) {
-        for (int attempt = 0;; ++attempt) {
+        std::optional<clock::time_point> first_failure;
+        for (;;) {
             if (terminal) co_return terminal;
             const bool deferred = want_defer && !(first_frame && cfg.first_frame_commits);
             const auto pieces = mb.finish(deferred ? flags::defer_commit : 0);
@@ -613,12 +659,17 @@ struct sender::impl {
                 mb.clear();
                 co_return result<void>{};
             }
-            // A frame that got into the pipeline before failing is replayed by
-            // the reconnect; one that did not is sent again.
             const bool kept = pipe->next_sequence() > seq_before;
-            auto r = co_await recover(seq.error(), o);
+            if (!first_failure) first_failure = clock::now();
+            if (clock::now() >= *first_failure + cfg.reconnect_max_duration) co_return seq.error();
+            auto r = co_await recover(seq.error(), o, *first_failure);
             if (!r) co_return r;
-            if (kept || attempt >= 3) {
+            if (kept) {
+                // Replayed on the new connection: it counts as sent.
+                ++st.frames;
+                st.bytes += size;
+                first_frame = false;
+                uncommitted = true;
                 mb.clear();
                 co_return result<void>{};
             }
@@ -672,7 +723,8 @@ struct sender::impl {
     }
 
     task<result<void>> sync(ack_level level, op_options o) {
-        for (int attempt = 0;; ++attempt) {
+        std::optional<clock::time_point> first_failure;
+        for (;;) {
             auto ok = co_await ensure(o);
             if (!ok) co_return ok;
             if (uncommitted || last_commit < 0 || pipe->next_sequence() == 0) {
@@ -683,8 +735,11 @@ struct sender::impl {
             }
             auto w = co_await pipe->wait_acked(last_commit, level, o);
             if (w) co_return w;
-            if (attempt >= 3) co_return w;
-            auto r = co_await recover(w.error(), o);
+            // The OK did not come: reconnect, replay, commit again, within
+            // the reconnect budget counted from the first failure.
+            if (!first_failure) first_failure = clock::now();
+            if (clock::now() >= *first_failure + cfg.reconnect_max_duration) co_return w;
+            auto r = co_await recover(w.error(), o, *first_failure);
             if (!r) co_return r;
         }
     }

@@ -123,7 +123,12 @@ public:
         bool deferred;
     };
     task<result<sent>> send(std::span<const const_buffer> message, bool deferred, op_options o = {});
-    // Sends frames kept from an earlier connection, renumbered.
+    // Sends a deferred frame that a new connection would not replay (the
+    // symbol dictionary's catch-up, which every connection sends afresh).
+    task<result<sent>> send_control(std::span<const const_buffer> message, op_options o = {});
+    // Sends frames kept from an earlier connection, renumbered, taking each
+    // from the front of `frames` once it is written: on failure, `frames`
+    // holds exactly those still to send.
     task<result<void>> replay(std::deque<std::pair<std::vector<std::byte>, bool>>& frames, op_options o = {});
     // Waits until an OK covers sequence seq (and, for durable, a durable ack
     // covers the tables it committed).
@@ -131,7 +136,7 @@ public:
 
     // The frames not yet covered by an OK after a commit, oldest first, as
     // unmasked messages with their defer flag: what a new connection must
-    // replay. Leaves the pipeline empty.
+    // replay (control frames left out). Leaves the pipeline empty.
     std::deque<std::pair<std::vector<std::byte>, bool>> take_unacked();
 
     std::size_t in_flight() const noexcept;
@@ -150,9 +155,18 @@ public:
     struct state;
 
 private:
+    task<result<sent>> send_frame(std::span<const const_buffer> message, bool deferred, bool replayable, op_options o);
     std::shared_ptr<state> s_;
 };
 
+// Delivery: every row a flush or sync reported as sent reaches the server
+// at least once. Frames are kept until an OK covers them and are replayed on
+// a new connection, within reconnect_max_duration_millis; what cannot be
+// delivered in that time is an error, never a success. An OK lost with its
+// connection means the frames it covered are sent again: after reconnects
+// the server may hold a row twice. For exactly once, give the table QuestDB
+// DEDUP UPSERT KEYS (a designated timestamp plus the columns that identify a
+// row), which makes the replayed rows overwrite themselves.
 class sender {
 public:
     sender(sender&&) noexcept;

@@ -1,5 +1,6 @@
 #include <qwire/proto/qwp/test_server.hpp>
 
+#include <qwire/core/log.hpp>
 #include <qwire/io/any_stream.hpp>
 #include <qwire/io/tls.hpp>
 #include <qwire/proto/http/http.hpp>
@@ -25,6 +26,31 @@ struct test_server::impl {
     std::set<any_stream*> live;
     std::optional<tls_context> tls;
     std::map<std::string, std::pair<status, std::string>> failures;
+    std::size_t active = 0;          // connections being served
+    std::uint64_t chaos_state = 0;   // splitmix64 state for fault injection
+
+    // True one time in n (n == 0: never).
+    bool one_in(unsigned n) {
+        if (n == 0) return false;
+        std::uint64_t z = (chaos_state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return (z ^ (z >> 31)) % n == 0;
+    }
+
+    static void log(std::string_view peer, std::string_view what) {
+        std::string line = "qwp test server: ";
+        line += peer.empty() ? std::string_view("a client") : peer;
+        line += " ";
+        line += what;
+        log_line(log_level::warning, line);
+    }
+
+    op_options until(std::chrono::milliseconds d) const {
+        op_options o(stop.get_token());
+        if (d.count() > 0) o.deadline = clock::now() + d;
+        return o;
+    }
 
     std::optional<http::response> refuse(const http::request& req) const {
         auto plain = [](int code, const char* reason, const char* body) {
@@ -81,12 +107,23 @@ struct test_server::impl {
     task<void> serve_egress(ws::stream<any_stream>& ws, const http::request& req);
 
     task<void> serve(socket_stream raw, test_server* self) {
+        ++active;
+        struct release {
+            std::size_t& n;
+            ~release() { --n; }
+        } counted{active};
         const op_options stop_o(stop.get_token());
         const bool local = raw.peer_is_local();
+        std::string peer;
+        if (auto e = raw.peer_endpoint()) peer = e->to_string();
         any_stream sock;
         if (tls) {
-            auto t = co_await tls_stream<socket_stream>::accept(std::move(raw), *tls, stop_o);
-            if (!t) co_return;
+            auto t = co_await tls_stream<socket_stream>::accept(std::move(raw), *tls, until(opt.handshake_timeout));
+            if (!t) {
+                ++st.refused;
+                log(peer, "refused: TLS handshake failed (" + t.error().message() + ")");
+                co_return;
+            }
             sock = any_stream(std::move(*t), local);
         } else {
             sock = any_stream(std::move(raw), local);
@@ -95,9 +132,17 @@ struct test_server::impl {
         live.insert(&sock);
         unregister guard{this, &sock};
         byte_buffer in;
-        auto req = co_await http::read_request(sock, in, stop_o);
-        if (!req) co_return;
+        auto req = co_await http::read_request(sock, in, until(opt.handshake_timeout));
+        if (!req) {
+            if (req.error() != qwire::errc::eof && !stop.stop_requested()) {
+                ++st.refused;
+                log(peer, "refused: bad or unfinished upgrade request (" + req.error().message() + ")");
+            }
+            co_return;
+        }
         if (auto bad = refuse(*req)) {
+            ++st.refused;
+            log(peer, "refused: HTTP " + std::to_string(bad->status) + " for " + req->target);
             const std::string text = http::write_with_body(std::move(*bad));
             co_await sock.write_all(as_bytes(text), stop_o);
             co_return;
@@ -130,19 +175,38 @@ struct test_server::impl {
         bool broken = false;
         std::vector<decoded_table> pending;
         std::vector<std::byte> reply;
+        // Memory the uncommitted rows may still take; refilled at each commit.
+        std::uint64_t budget = opt.max_connection_bytes;
         for (;;) {
-            auto m = co_await ws.receive(stop_o);
-            if (!m) break;
+            auto m = co_await ws.receive(until(opt.idle_timeout));
+            if (!m) {
+                if (m.error() == std::errc::timed_out && !stop.stop_requested())
+                    log(peer, "closed: no whole message for " + std::to_string(opt.idle_timeout.count()) +
+                                  " ms (idle_timeout)");
+                else if (m.error() != ws::errc::closed && m.error() != qwire::errc::eof &&
+                         m.error() != std::errc::connection_reset && !stop.stop_requested() &&
+                         m.error() != qwire::errc::shutting_down && m.error() != std::errc::operation_canceled)
+                    log(peer, "closed: " + m.error().message());
+                break;
+            }
+            if (one_in(opt.chaos_reset_one_in)) {
+                ++st.chaos_resets;
+                break;  // as if the connection died before this frame was read
+            }
             const std::int64_t seq = next_seq++;
             ++st.frames;
             st.bytes += m->payload.size();
             if (self->on_frame) self->on_frame(m->payload);
             if (broken) continue;  // QuestDB ignores frames after an error
             std::optional<std::pair<status, std::string>> error;
-            auto d = dec.decode(m->payload);
+            auto d = dec.decode(m->payload, opt.keep_rows ? &budget : nullptr);
             if (!d) {
                 error = std::pair(d.error() == errc::dictionary_gap ? status::dictionary_gap : status::parse_error,
                                   d.error().message());
+                if (d.error() == errc::over_budget)
+                    error->second += " (max_connection_bytes " + std::to_string(opt.max_connection_bytes) + ")";
+                log(peer, "answered " + std::string(error->first == status::dictionary_gap ? "DICTIONARY_GAP" : "PARSE_ERROR") +
+                              " to frame " + std::to_string(seq) + ": " + error->second);
             } else {
                 for (auto& t : d->tables) {
                     if ((error = check(t))) break;
@@ -159,6 +223,8 @@ struct test_server::impl {
                 r.message = error->second;
                 reply = encode_response(r);
                 co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);
+                // Past the budget the connection holds nothing more: close it.
+                if (d.error() == errc::over_budget) break;
                 continue;
             }
             if (d->flags & flags::defer_commit) continue;
@@ -177,7 +243,12 @@ struct test_server::impl {
                 if (opt.keep_rows) td.blocks.push_back(std::move(t));
             }
             pending.clear();
+            budget = opt.max_connection_bytes;
             ++st.commits;
+            if (one_in(opt.chaos_lost_ok_one_in)) {
+                ++st.chaos_resets;
+                break;  // committed, but the OK never leaves
+            }
             reply = encode_response(ok);
             auto sent = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);
             if (!sent) break;
@@ -347,7 +418,7 @@ task<void> test_server::impl::serve_egress(ws::stream<any_stream>& ws, const htt
     symbol_dict dict;  // this connection's
     message_builder mb(dict);
     for (;;) {
-        auto m = co_await ws.receive(stop_o);
+        auto m = co_await ws.receive(until(opt.idle_timeout));
         if (!m) co_return;
         std::span<const std::byte> p = m->payload;
         if (p.empty()) co_return;
@@ -446,6 +517,7 @@ result<std::unique_ptr<test_server>> test_server::start(test_server_options o) {
         if (!ctx) return ctx.error();
         p->tls = std::move(*ctx);
     }
+    p->chaos_state = o.chaos_seed;
     p->opt = std::move(o);
     p->acc = std::move(*a);
     return std::unique_ptr<test_server>(new test_server(std::move(p)));
@@ -463,6 +535,13 @@ task<void> test_server::run() {
     for (;;) {
         auto s = co_await p_->acc.accept(stop_o);
         if (!s) break;
+        if (p_->active >= p_->opt.max_connections) {
+            ++p_->st.refused;
+            auto e = s->peer_endpoint();
+            p_->log(e ? e->to_string() : std::string(),
+                    "refused: " + std::to_string(p_->active) + " connections already (max_connections)");
+            continue;  // the socket closes here
+        }
         conns.spawn(p_->serve(std::move(*s), this));
     }
     co_await conns.join();
@@ -472,7 +551,8 @@ void test_server::stop() {
     if (!p_) return;
     p_->stop.request_stop();
     p_->acc.close();
-    for (auto* s : p_->live) s->shutdown();
+    const auto live = p_->live;  // a copy: shutting a stream down may end its coroutine
+    for (auto* s : live) s->shutdown();
 }
 
 const std::map<std::string, test_server::table_data>& test_server::tables() const noexcept { return p_->tables; }

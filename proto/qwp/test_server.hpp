@@ -21,6 +21,7 @@
 #include <qwire/io/socket.hpp>
 #include <qwire/proto/qwp/decoder.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -40,6 +41,27 @@ struct test_server_options {
     bool durable_ack = false;        // offer durable acks (sent right after each OK)
     bool keep_rows = true;           // record committed rows (off for benchmarks)
     std::string tls_cert, tls_key;   // PEM files: serve wss (TLS) when set
+
+    // Limits: what one client can make the server hold or wait for.
+    // Decoded rows a connection may hold before they commit (its deferred
+    // frames and the frame being decoded); a frame that would go past it is
+    // answered PARSE_ERROR and the connection closed.
+    std::uint64_t max_connection_bytes = std::uint64_t{128} << 20;
+    // A connection that completes no message for this long is closed
+    // (QuestDB's http.net.connection.timeout is 300 s). Zero: never.
+    std::chrono::milliseconds idle_timeout{300'000};
+    // The HTTP upgrade must arrive whole within this.
+    std::chrono::milliseconds handshake_timeout{15'000};
+    std::size_t max_connections = 256;  // more are closed at accept
+
+    // Fault injection for chaos tests (0: off), from a seeded generator:
+    // 1 in chaos_reset_one_in frames, the connection drops as the frame
+    // arrives (unread: its uncommitted rows roll back); 1 in
+    // chaos_lost_ok_one_in commits, the rows commit and the connection drops
+    // before the OK goes out (the client must replay; rows may then repeat).
+    unsigned chaos_reset_one_in = 0;
+    unsigned chaos_lost_ok_one_in = 0;
+    std::uint64_t chaos_seed = 1;
 };
 
 class test_server {
@@ -57,6 +79,8 @@ public:
         std::uint64_t rows = 0;
         std::uint64_t commits = 0;
         std::uint64_t errors = 0;
+        std::uint64_t refused = 0;       // connections refused (limit, bad upgrade, timeouts)
+        std::uint64_t chaos_resets = 0;  // connections dropped by fault injection
     };
 
     static result<std::unique_ptr<test_server>> start(test_server_options o = {});

@@ -27,6 +27,7 @@ struct category_impl : std::error_category {
         case errc::dictionary_gap: return "QWP: symbol dictionary gap (DICTIONARY_GAP)";
         case errc::frame_too_large: return "QWP: a single row does not fit the server's batch size";
         case errc::bad_arrow: return "QWP: malformed Arrow C data";
+        case errc::over_budget: return "QWP: the decoded rows would exceed the connection's memory budget";
         case errc::schema_mismatch: return "QWP: SCHEMA_MISMATCH";
         case errc::parse_error: return "QWP: PARSE_ERROR";
         case errc::internal_error: return "QWP: INTERNAL_ERROR";

@@ -110,6 +110,7 @@ enum class errc {
     dictionary_gap,
     frame_too_large,    // one row range does not fit the server's batch cap
     bad_arrow,          // a malformed ArrowArray/ArrowSchema
+    over_budget,        // decoded rows would take more memory than the connection may hold
     // Server answers (a status byte other than OK)
     schema_mismatch,
     parse_error,
