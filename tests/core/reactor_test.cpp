@@ -115,6 +115,33 @@ TEST_CASE("reactor: releasing the last work_guard wakes run()") {
     SUCCEED();
 }
 
+TEST_CASE("reactor: a thread inside post() while the reactor is destroyed touches it no more") {
+    // The posted function ends the reactor's last work, so run() returns and
+    // the reactor is destroyed while the posting thread may still be inside
+    // post(). Many rounds, to meet the window; ASan and TSan see any touch.
+    for (int round = 0; round < 200; ++round) {
+        auto r = std::make_unique<reactor>();
+        auto guard = std::make_unique<reactor::work_guard>(*r);
+        std::thread t([&r, &guard] { r->post([&guard] { guard.reset(); }); });
+        r->run();
+        r.reset();
+        t.join();
+    }
+    SUCCEED();
+}
+
+TEST_CASE("reactor: a guard released from another thread as the reactor finishes touches it no more") {
+    for (int round = 0; round < 200; ++round) {
+        auto r = std::make_unique<reactor>();
+        auto guard = std::make_unique<reactor::work_guard>(*r);
+        std::thread t([&guard] { guard.reset(); });
+        r->run();
+        r.reset();
+        t.join();
+    }
+    SUCCEED();
+}
+
 TEST_CASE("reactor: exceptions escaping spawned tasks surface from run()") {
     reactor r;
     r.spawn([]() -> task<void> {

@@ -1,3 +1,4 @@
+#include <qwire/proto/kdb/codec.hpp>
 #include <qwire/proto/kdb/k.hpp>
 
 #include <catch2/catch.hpp>
@@ -59,4 +60,31 @@ TEST_CASE("to_string: dictionaries and tables") {
                               new_table({"px"}, {new_long_list({1, 2})}).value())
                   .value();
     CHECK(to_string(kt) == "sym| px\n---| --\na  | 1\nb  | 2\n");
+}
+
+TEST_CASE("to_string: never throws, for a dictionary with atom keys or extreme temporal values") {
+    // 7f ff ff ff ff: a sorted dict whose key and value are boolean atoms.
+    const std::vector<std::uint8_t> atom_dict = {0x7f, 0xff, 0xff, 0xff, 0xff};
+    auto d = decode(std::as_bytes(std::span(atom_dict)));
+    REQUIRE(d);
+    std::string text;
+    REQUIRE_NOTHROW(text = to_string(*d));
+    CHECK(text == "(1b)!1b");
+    // Values at the edges of each type (UBSan checks the arithmetic).
+    for (double v : {1e300, -1e300, 2147483647.0, -2147483648.0, 1e-300})
+        REQUIRE_NOTHROW(text = to_string(new_datetime(v)));
+    CHECK(to_string(new_datetime(1e300)) == "0w");
+    CHECK(to_string(new_datetime(-1e300)) == "-0w");
+    for (std::int32_t v : {2147483646, -2147483646, 0}) {
+        REQUIRE_NOTHROW(text = to_string(new_month(v)));
+        REQUIRE_NOTHROW(text = to_string(new_date(v)));
+        REQUIRE_NOTHROW(text = to_string(new_minute(v)));
+        REQUIRE_NOTHROW(text = to_string(new_second(v)));
+        REQUIRE_NOTHROW(text = to_string(new_time(v)));
+    }
+    for (std::int64_t v : {std::int64_t{9'223'372'036'854'775'806}, std::int64_t{-9'223'372'036'854'775'806}}) {
+        REQUIRE_NOTHROW(text = to_string(new_timestamp(v)));
+        REQUIRE_NOTHROW(text = to_string(new_timespan(v)));
+    }
+    CHECK(to_string(new_month(0)) == "2000.01m");
 }
