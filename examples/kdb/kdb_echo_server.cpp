@@ -1,48 +1,42 @@
 // kdb_echo_server [--port N] [--compress auto|always|never] [--user u:p]
+//                 [limits] [--tls-cert PEM --tls-key PEM]
 //
 // Answers every sync request with the request itself and ignores async
 // messages. Listens on 127.0.0.1:N (default 5001) and on kdb+'s Unix socket
-// for that port (the abstract name @/tmp/kx.N). With --user, only those
-// credentials get in. These options and this behaviour are kept stable:
-// outside checks use them.
+// for that port (the abstract name @/tmp/kx.N); with --tls-cert the TCP port
+// speaks TLS. With --user, only those credentials get in. --help lists the
+// limits (message size, decoded memory, send queue, timeouts, connections).
+// These options and this behaviour are kept stable: outside checks use them.
+#include "kdb_cli.hpp"
+
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/tcp.hpp>
 #include <qwire/io/unix_socket.hpp>
-#include <qwire/proto/kdb/connection.hpp>
-#include <qwire/proto/kdb/server.hpp>
 
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 using namespace qwire;
 
 int main(int argc, char** argv) {
+    CLI::App app("Answers every kdb+ sync request with the request itself.", "kdb_echo_server");
     std::uint16_t port = 5001;
-    kdb::server_options opts;
-    std::string user;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        const bool has_value = i + 1 < argc;
-        if (a == "--port" && has_value) {
-            port = static_cast<std::uint16_t>(std::stoi(argv[++i]));
-        } else if (a == "--compress" && has_value) {
-            const std::string v = argv[++i];
-            if (v == "auto") opts.compress = kdb::compression::auto_;
-            else if (v == "always") opts.compress = kdb::compression::always;
-            else if (v == "never") opts.compress = kdb::compression::never;
-            else {
-                std::fprintf(stderr, "--compress takes auto, always or never, not %s\n", v.c_str());
-                return 2;
-            }
-        } else if (a == "--user" && has_value) {
-            user = argv[++i];
-        } else {
-            std::fprintf(stderr, "usage: %s [--port N] [--compress auto|always|never] [--user u:p]\n", argv[0]);
-            return 2;
-        }
-    }
+    std::string compress = "auto", user;
+    examples::kdb_server_cli server_cli;
+    app.add_option("--port", port, "TCP port on 127.0.0.1, and kdb+'s Unix socket @/tmp/kx.PORT")
+        ->check(CLI::Range(1, 65535))
+        ->capture_default_str();
+    app.add_option("--compress", compress, "compress responses")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->capture_default_str();
+    app.add_option("--user", user, "only these credentials get in (user:password)");
+    server_cli.add(app);
+    if (auto rc = examples::parse(app, argc, argv)) return *rc;
 
+    kdb::server_options opts = server_cli.options();
+    opts.compress = compress == "always" ? kdb::compression::always
+                    : compress == "never" ? kdb::compression::never
+                                          : kdb::compression::auto_;
     reactor r;
     kdb::server srv(opts);
     if (!user.empty()) {
@@ -62,7 +56,19 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "listen %s: %s\n", kdb::unix_socket_name(port).c_str(), uds.error().message().c_str());
         return 1;
     }
-    std::printf("kdb echo server on 127.0.0.1:%u and %s\n", port, kdb::unix_socket_name(port).c_str());
+    std::optional<tls_context> tls;
+    if (server_cli.tls()) {
+        auto ctx = tls_context::server(server_cli.tls_cert, server_cli.tls_key);
+        if (!ctx) {
+            std::fprintf(stderr, "--tls-cert %s: %s\n", server_cli.tls_cert.c_str(), ctx.error().message().c_str());
+            return 2;
+        }
+        tls.emplace(std::move(*ctx));
+    }
+    std::printf("kdb echo server on 127.0.0.1:%u%s and %s\n", port, tls ? " (TLS)" : "", kdb::unix_socket_name(port).c_str());
     std::fflush(stdout);
-    r.block_on(when_all(srv.serve(*tcp), srv.serve(*uds)));
+    if (tls)
+        r.block_on(when_all(srv.serve_tls(*tcp, *tls), srv.serve(*uds)));
+    else
+        r.block_on(when_all(srv.serve(*tcp), srv.serve(*uds)));
 }

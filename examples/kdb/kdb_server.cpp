@@ -1,10 +1,15 @@
-// kdb_server [--port N] [--log DIR]
+// kdb_server [--port N] [--log DIR] [limits] [--tls-cert PEM --tls-key PEM]
 //
 // A small kdb+tick tickerplant with a `trade` table (time, sym, price, size)
 // and a built-in feed that publishes a few random trades every 100 ms.
 // q or any kdb+ client can subscribe (.u.sub[`trade;`]) and ask .u.i;
 // feeds may publish with (`.u.upd; `trade; data). Listens on 127.0.0.1
-// (default port 5010) and on kdb+'s Unix socket for that port.
+// (default port 5010; TLS with --tls-cert) and on kdb+'s Unix socket for
+// that port. A subscriber whose queue passes --max-send-queue-bytes is
+// dropped (--slow-peer disconnect, the default) or waited for (block);
+// --help lists every limit.
+#include "kdb_cli.hpp"
+
 #include <qwire/core/timer.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/tcp.hpp>
@@ -42,21 +47,18 @@ task<void> feed(kdb::tickerplant& tp) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    CLI::App app("A kdb+tick tickerplant with a `trade table and a built-in feed.", "kdb_server");
     std::uint16_t port = 5010;
     kdb::tickerplant_options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--port" && i + 1 < argc)
-            port = static_cast<std::uint16_t>(std::stoi(argv[++i]));
-        else if (a == "--log" && i + 1 < argc)
-            o.log_directory = argv[++i];
-        else {
-            std::fprintf(stderr, "usage: %s [--port N] [--log DIR]\n", argv[0]);
-            return 2;
-        }
-    }
+    examples::kdb_server_cli server_cli;
+    app.add_option("--port", port, "TCP port on 127.0.0.1, and kdb+'s Unix socket @/tmp/kx.PORT")
+        ->check(CLI::Range(1, 65535))
+        ->capture_default_str();
+    app.add_option("--log", o.log_directory, "write kdb-tick's daily log in this directory");
+    server_cli.add(app);
+    if (auto rc = examples::parse(app, argc, argv)) return *rc;
     reactor r;
-    kdb::server srv;
+    kdb::server srv(server_cli.options());
     kdb::tickerplant tp(srv, o);
     (void)tp.add_table("trade", kdb::new_table({"time", "sym", "price", "size"},
                                                {kdb::new_vector(kdb::qtype::timespan, 0), kdb::new_symbol_list({}),
@@ -68,8 +70,20 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "cannot listen on port %u: %s\n", port, (!tcp ? tcp.error() : uds.error()).message().c_str());
         return 1;
     }
-    std::printf("kdb tickerplant on 127.0.0.1:%u and %s, publishing `trade every 100 ms\n", port,
+    std::optional<tls_context> tls;
+    if (server_cli.tls()) {
+        auto ctx = tls_context::server(server_cli.tls_cert, server_cli.tls_key);
+        if (!ctx) {
+            std::fprintf(stderr, "--tls-cert %s: %s\n", server_cli.tls_cert.c_str(), ctx.error().message().c_str());
+            return 2;
+        }
+        tls.emplace(std::move(*ctx));
+    }
+    std::printf("kdb tickerplant on 127.0.0.1:%u%s and %s, publishing `trade every 100 ms\n", port, tls ? " (TLS)" : "",
                 kdb::unix_socket_name(port).c_str());
     std::fflush(stdout);
-    r.block_on(when_all(srv.serve(*tcp), srv.serve(*uds), feed(tp)));
+    if (tls)
+        r.block_on(when_all(srv.serve_tls(*tcp, *tls), srv.serve(*uds), feed(tp)));
+    else
+        r.block_on(when_all(srv.serve(*tcp), srv.serve(*uds), feed(tp)));
 }

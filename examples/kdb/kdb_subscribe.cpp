@@ -1,8 +1,10 @@
-// kdb_subscribe host:port[:user:password] [table] [sym ...] [--count N]
+// kdb_subscribe host:port[:user:password] [table] [sym ...] [--count N] [--tls] [--ca PEM]
 //
 // Subscribes to a kdb+tick tickerplant (.u.sub[table; syms]) and prints each
 // update as the q console prints a table, until --count updates (default:
-// forever) or the end of the day.
+// forever) or the end of the day. --tls (or --ca) connects over TLS.
+#include "kdb_cli.hpp"
+
 #include <qwire/proto/kdb/tick.hpp>
 
 #include <cstdio>
@@ -12,36 +14,26 @@
 using namespace qwire;
 
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: %s host:port[:user:password] [table] [sym ...] [--count N]\n", argv[0]);
-        return 2;
-    }
-    const std::string target = argv[1];
-    std::string table;
+    CLI::App app("Subscribes to a kdb+tick tickerplant and prints every update.", "kdb_subscribe");
+    std::string target, table;
     std::vector<std::string> syms;
     long count = -1;
-    for (int i = 2; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--count" && i + 1 < argc)
-            count = std::stol(argv[++i]);
-        else if (table.empty())
-            table = a;
-        else
-            syms.push_back(a);
-    }
-    const auto c1 = target.find(':');
-    const auto c2 = target.find(':', c1 + 1);
-    if (c1 == std::string::npos) {
-        std::fprintf(stderr, "expected host:port, got %s\n", target.c_str());
+    examples::kdb_client_tls tls;
+    app.add_option("address", target, "host:port[:user:password]")->required();
+    app.add_option("table", table, "the table to follow (default: all)");
+    app.add_option("syms", syms, "the symbols to follow (default: all)");
+    app.add_option("--count", count, "stop after this many updates (default: never)")->check(CLI::Range(0L, 1L << 62));
+    tls.add(app);
+    if (auto rc = examples::parse(app, argc, argv)) return *rc;
+    const auto t = examples::parse_kdb_target(target);
+    if (!t) {
+        std::fprintf(stderr, "address: expected host:port[:user:password] with a port 1-65535, got '%s'\n", target.c_str());
         return 2;
     }
-    kdb::connection_options o;
-    if (c2 != std::string::npos) o.credentials = target.substr(c2 + 1);
-    const auto port = static_cast<std::uint16_t>(std::stoi(target.substr(c1 + 1, c2 - c1 - 1)));
 
     reactor r;
     return r.block_on([&]() -> task<int> {
-        auto c = co_await kdb::connection::connect_tcp(target.substr(0, c1), port, o);
+        auto c = co_await examples::connect(*t, tls);
         if (!c) {
             std::fprintf(stderr, "%s: %s\n", target.c_str(), c.error().message().c_str());
             co_return 1;

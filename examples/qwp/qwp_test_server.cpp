@@ -1,4 +1,5 @@
 // qwp_test_server [--port N] [--dump FILE] [--user u:p] [--token T]
+//                 [--tls-cert PEM --tls-key PEM] [limits] [chaos]
 //
 // A QWP ingress server (proto/qwp/test_server.hpp) on 127.0.0.1:N (default
 // 9000) that serves until it is stopped. With --dump, every committed row is
@@ -9,8 +10,12 @@
 // (NULL as null; symbols and varchar as strings; the designated timestamp
 // under "timestamp"; binary, uuid and long256 as hex strings; decimals as
 // decimal strings.) Committed rows are also kept in memory and answer
-// egress queries on /read/v1 (SELECT * FROM t [LIMIT n]). These options and
-// this output are kept stable: outside checks use them.
+// egress queries on /read/v1 (SELECT * FROM t [LIMIT n]). --help lists the
+// limits (memory a connection may hold uncommitted, idle and upgrade
+// timeouts, connections) and the fault injection knobs for chaos tests.
+// These options and this output are kept stable: outside checks use them.
+#include "../cli.hpp"
+
 #include <qwire/proto/qwp/test_server.hpp>
 
 #include <cstdio>
@@ -19,28 +24,49 @@
 using namespace qwire;
 
 int main(int argc, char** argv) {
+    CLI::App app("A QWP ingress and egress server for tests, on 127.0.0.1.", "qwp_test_server");
     qwp::test_server_options o;
     o.port = 9000;
-    std::string dump;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        const bool has_value = i + 1 < argc;
-        if (a == "--port" && has_value) {
-            o.port = static_cast<std::uint16_t>(std::stoi(argv[++i]));
-        } else if (a == "--dump" && has_value) {
-            dump = argv[++i];
-        } else if (a == "--user" && has_value) {
-            const std::string up = argv[++i];
-            const auto colon = up.find(':');
-            o.username = up.substr(0, colon);
-            o.password = colon == std::string::npos ? "" : up.substr(colon + 1);
-        } else if (a == "--token" && has_value) {
-            o.token = argv[++i];
-        } else {
-            std::fprintf(stderr, "usage: %s [--port N] [--dump FILE] [--user u:p] [--token T]\n", argv[0]);
-            return 2;
-        }
+    std::string dump, user;
+    std::uint64_t idle_ms = static_cast<std::uint64_t>(o.idle_timeout.count());
+    std::uint64_t handshake_ms = static_cast<std::uint64_t>(o.handshake_timeout.count());
+    app.add_option("--port", o.port, "TCP port on 127.0.0.1 (0: any free one)")->check(CLI::Range(0, 65535))->capture_default_str();
+    app.add_option("--dump", dump, "append every committed row to this file as a JSON line");
+    app.add_option("--user", user, "require Basic auth with these credentials (user:password)");
+    app.add_option("--token", o.token, "require this Bearer token");
+    auto* cert = app.add_option("--tls-cert", o.tls_cert, "serve wss with this PEM certificate")->check(CLI::ExistingFile);
+    auto* key = app.add_option("--tls-key", o.tls_key, "the certificate's PEM key")->check(CLI::ExistingFile);
+    cert->needs(key);
+    key->needs(cert);
+    app.add_option("--max-connection-bytes", o.max_connection_bytes, "memory a connection's uncommitted rows may take")
+        ->check(CLI::Range(std::uint64_t{1024}, std::uint64_t{1} << 40))
+        ->capture_default_str()
+        ->group("Limits");
+    app.add_option("--idle-timeout-ms", idle_ms, "close a connection that completes no message for this long (0: never)")
+        ->capture_default_str()
+        ->group("Limits");
+    app.add_option("--handshake-timeout-ms", handshake_ms, "the HTTP upgrade must arrive within this")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
+        ->capture_default_str()
+        ->group("Limits");
+    app.add_option("--max-connections", o.max_connections, "connections served at once")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+        ->capture_default_str()
+        ->group("Limits");
+    app.add_option("--chaos-reset-one-in", o.chaos_reset_one_in, "drop the connection as 1 frame in N arrives (0: never)")
+        ->group("Fault injection");
+    app.add_option("--chaos-lost-ok-one-in", o.chaos_lost_ok_one_in,
+                   "commit, then drop the connection before the OK, 1 commit in N (0: never)")
+        ->group("Fault injection");
+    app.add_option("--chaos-seed", o.chaos_seed, "seed of the fault injection")->capture_default_str()->group("Fault injection");
+    if (auto rc = examples::parse(app, argc, argv)) return *rc;
+    if (!user.empty()) {
+        const auto colon = user.find(':');
+        o.username = user.substr(0, colon);
+        o.password = colon == std::string::npos ? "" : user.substr(colon + 1);
     }
+    o.idle_timeout = std::chrono::milliseconds(idle_ms);
+    o.handshake_timeout = std::chrono::milliseconds(handshake_ms);
     std::FILE* out = nullptr;
     if (!dump.empty()) {
         out = std::fopen(dump.c_str(), "a");

@@ -1,0 +1,123 @@
+// Command-line pieces of the kdb+ examples: kdb+ addresses as q's hopen
+// spells them, TLS for clients, and the server's limits and TLS.
+#pragma once
+
+#include "../cli.hpp"
+
+#include <qwire/io/tls.hpp>
+#include <qwire/proto/kdb/connection.hpp>
+#include <qwire/proto/kdb/server.hpp>
+
+#include <charconv>
+#include <string>
+
+namespace qwire::examples {
+
+// A kdb+ endpoint: host:port[:user:password], with or without q's leading
+// ':' (as hopen takes it).
+struct kdb_target {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string credentials;
+};
+
+inline std::optional<kdb_target> parse_kdb_target(std::string_view text) {
+    if (!text.empty() && text.front() == ':') text.remove_prefix(1);
+    const auto c1 = text.find(':');
+    if (c1 == std::string_view::npos) return std::nullopt;
+    const auto c2 = text.find(':', c1 + 1);
+    kdb_target t;
+    t.host = std::string(text.substr(0, c1));
+    if (t.host.empty()) t.host = "127.0.0.1";  // q: `::5001 is this host
+    const std::string_view port = text.substr(c1 + 1, c2 == std::string_view::npos ? std::string_view::npos : c2 - c1 - 1);
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+    if (ec != std::errc{} || p != port.data() + port.size() || v == 0 || v > 65535) return std::nullopt;
+    t.port = static_cast<std::uint16_t>(v);
+    if (c2 != std::string_view::npos) t.credentials = std::string(text.substr(c2 + 1));
+    return t;
+}
+
+// --tls / --ca for a kdb+ client.
+struct kdb_client_tls {
+    bool tls = false;
+    std::string ca;
+    void add(CLI::App& app) {
+        app.add_flag("--tls", tls, "connect over TLS, verifying the server against the system's CAs");
+        app.add_option("--ca", ca, "connect over TLS, trusting the CAs in this PEM file")->check(CLI::ExistingFile);
+    }
+    bool enabled() const { return tls || !ca.empty(); }
+    result<tls_context> context() const {
+        auto ctx = tls_context::client();
+        if (!ctx) return ctx.error();
+        const std::string roots = ca.empty() ? "/etc/ssl/certs/ca-certificates.crt" : ca;
+        if (auto r = ctx->load_ca_file(roots); !r) return r.error();
+        return ctx;
+    }
+};
+
+// Connects to a kdb+ target, over TLS when asked.
+inline task<result<kdb::connection>> connect(const kdb_target& t, const kdb_client_tls& tls) {
+    kdb::connection_options o;
+    o.credentials = t.credentials;
+    if (!tls.enabled()) co_return co_await kdb::connection::connect_tcp(t.host, t.port, o);
+    auto ctx = tls.context();
+    if (!ctx) co_return ctx.error();
+    co_return co_await kdb::connection::connect_tls(t.host, t.port, *ctx, o);
+}
+
+// The limits and timeouts of kdb::server_options, and TLS, for a server.
+struct kdb_server_cli {
+    kdb::server_options opts;
+    std::string tls_cert, tls_key;
+    std::uint64_t idle_ms = 0, read_ms = 60'000;
+    std::string slow_peer = "disconnect";
+
+    void add(CLI::App& app) {
+        auto* limits = "Limits";
+        app.add_option("--max-message-bytes", opts.lim.max_message_bytes,
+                       "largest message accepted, on the wire or decompressed")
+            ->check(CLI::Range(std::uint64_t{1024}, std::uint64_t{1} << 40))
+            ->capture_default_str()
+            ->group(limits);
+        app.add_option("--max-decoded-bytes", opts.lim.max_decoded_bytes, "memory one message's decoded value may take")
+            ->check(CLI::Range(std::uint64_t{1024}, std::uint64_t{1} << 42))
+            ->capture_default_str()
+            ->group(limits);
+        app.add_option("--max-send-queue-bytes", opts.max_send_queue_bytes,
+                       "bytes queued for one client before --slow-peer acts")
+            ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40))
+            ->capture_default_str()
+            ->group(limits);
+        app.add_option("--slow-peer", slow_peer, "what happens to a client over its send queue bound")
+            ->check(CLI::IsMember({"disconnect", "block"}))
+            ->capture_default_str()
+            ->group(limits);
+        app.add_option("--idle-timeout-ms", idle_ms, "close a client silent this long (0: never)")
+            ->capture_default_str()
+            ->group(limits);
+        app.add_option("--read-timeout-ms", read_ms, "close a client whose message is unfinished after this long (0: never)")
+            ->capture_default_str()
+            ->group(limits);
+        app.add_option("--max-connections", opts.max_connections, "clients served at once")
+            ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+            ->capture_default_str()
+            ->group(limits);
+        auto* cert = app.add_option("--tls-cert", tls_cert, "serve TLS on the TCP port with this PEM certificate")
+                         ->check(CLI::ExistingFile)
+                         ->group("TLS");
+        auto* key = app.add_option("--tls-key", tls_key, "the certificate's PEM key")->check(CLI::ExistingFile)->group("TLS");
+        cert->needs(key);
+        key->needs(cert);
+    }
+    // Call after parsing.
+    const kdb::server_options& options() {
+        opts.idle_timeout = std::chrono::milliseconds(idle_ms);
+        opts.read_timeout = std::chrono::milliseconds(read_ms);
+        opts.slow_peer = slow_peer == "block" ? kdb::slow_peer_policy::block : kdb::slow_peer_policy::disconnect;
+        return opts;
+    }
+    bool tls() const { return !tls_cert.empty(); }
+};
+
+}  // namespace qwire::examples
