@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite twice: an
 # optimised build with warnings as errors, then a -O0 build under
-# AddressSanitizer and UndefinedBehaviorSanitizer.
+# AddressSanitizer and UndefinedBehaviorSanitizer; then the suites with
+# threads in them (core, io, kdb) under ThreadSanitizer.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 jobs="$(nproc)"
@@ -29,3 +30,10 @@ echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (-O0)"
   -DQWIRE_QUESTDB_VERSION="$questdb_version"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$root/build/asan" -j "$jobs" --output-on-failure -E "^install:"
+
+echo "== ThreadSanitizer build of the suites with threads (core, io, kdb)"
+cmake -S "$root" -B "$root/build/tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQWIRE_TSAN=ON -DQWIRE_WERROR=ON \
+  -DQWIRE_BUILD_PERF=OFF -DQWIRE_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$root/build/tsan" --target core_tests io_tests kdb_tests
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir "$root/build/tsan" -j "$jobs" --output-on-failure -R "^(core_tests|io_tests|kdb_tests):"

@@ -1,22 +1,88 @@
 // The mutation driver the fuzz targets use when not built with libFuzzer:
 // it feeds mutated copies of seed inputs (bit flips, random bytes, deletes,
 // inserts, truncation) to the target for QWIRE_FUZZ_SECONDS (default 10).
+//
+// It prints its seed first (QWIRE_FUZZ_SEED=N repeats a run), and when the
+// target crashes (a sanitizer report ends in abort, or a signal) it writes
+// the input to NAME-crash-SEED.bin in the working directory (or
+// QWIRE_FUZZ_CRASH_DIR) before dying. `TARGET --replay FILE` runs one input.
 #pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace qwire::test {
 
+namespace fuzz_detail {
+// What the crash handler writes: set before every run of the target.
+inline const std::uint8_t* current = nullptr;
+inline std::size_t current_size = 0;
+inline char crash_path[4096] = {};
+
+inline void on_crash(int sig) {
+    // Only async-signal-safe calls here.
+    if (crash_path[0]) {
+        const int fd = ::open(crash_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            std::size_t done = 0;
+            while (done < current_size) {
+                const auto n = ::write(fd, current + done, current_size - done);
+                if (n <= 0) break;
+                done += static_cast<std::size_t>(n);
+            }
+            ::close(fd);
+            static const char msg[] = "fuzz: the failing input is in ";
+            (void)!::write(2, msg, sizeof msg - 1);
+            (void)!::write(2, crash_path, std::strlen(crash_path));
+            (void)!::write(2, "\n", 1);
+        }
+    }
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+}  // namespace fuzz_detail
+
 template <class Target>
-int run_mutations(const char* name, const std::vector<std::vector<std::uint8_t>>& corpus, Target target) {
+int run_mutations(const char* name, const std::vector<std::vector<std::uint8_t>>& corpus, Target target, int argc = 0,
+                  char** argv = nullptr) {
+    if (argc >= 3 && std::string(argv[1]) == "--replay") {
+        std::ifstream f(argv[2], std::ios::binary);
+        if (!f) {
+            std::fprintf(stderr, "%s: cannot read %s\n", name, argv[2]);
+            return 2;
+        }
+        const std::vector<std::uint8_t> x((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        target(x.data(), x.size());
+        std::printf("%s: replayed %s (%zu bytes), no crash\n", name, argv[2], x.size());
+        return 0;
+    }
     const char* env = std::getenv("QWIRE_FUZZ_SECONDS");
     const double seconds = env ? std::atof(env) : 10.0;
-    std::mt19937_64 rng(std::random_device{}());
+    const char* seed_env = std::getenv("QWIRE_FUZZ_SEED");
+    const std::uint64_t seed = seed_env ? std::strtoull(seed_env, nullptr, 10) : std::random_device{}();
+    const char* dir = std::getenv("QWIRE_FUZZ_CRASH_DIR");
+    std::string file = name;
+    for (auto& ch : file)
+        if (ch == ' ' || ch == '/') ch = '_';
+    std::snprintf(fuzz_detail::crash_path, sizeof fuzz_detail::crash_path, "%s/%s-crash-%llu.bin", dir ? dir : ".",
+                  file.c_str(), static_cast<unsigned long long>(seed));
+    for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, fuzz_detail::on_crash);
+    std::printf("%s: seed %llu (QWIRE_FUZZ_SEED=%llu repeats this run)\n", name, static_cast<unsigned long long>(seed),
+                static_cast<unsigned long long>(seed));
+    std::fflush(stdout);
+    std::mt19937_64 rng(seed);
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     std::uint64_t runs = 0;
     while (std::chrono::steady_clock::now() < until) {
@@ -33,6 +99,8 @@ int run_mutations(const char* name, const std::vector<std::vector<std::uint8_t>>
                     default: x.resize(at); break;  // truncate
                 }
             }
+            fuzz_detail::current = x.data();
+            fuzz_detail::current_size = x.size();
             target(x.data(), x.size());
         }
     }

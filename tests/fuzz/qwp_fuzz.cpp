@@ -122,6 +122,7 @@ std::vector<std::vector<std::uint8_t>> seeds(const char* fixtures) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    return qwire::test::run_mutations("qwp fuzz", seeds(argc > 1 ? argv[1] : "."), LLVMFuzzerTestOneInput);
+    const char* dir = argc > 1 && std::string(argv[1]) != "--replay" ? argv[1] : ".";
+    return qwire::test::run_mutations("qwp fuzz", seeds(dir), LLVMFuzzerTestOneInput, argc, argv);
 }
 #endif
