@@ -28,7 +28,7 @@ echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (-O0)"
 "$root/tools/build.sh" "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug -DQWIRE_SANITIZE=ON -DQWIRE_WERROR=ON \
   -DQWIRE_BUILD_PERF=OFF -DQWIRE_JAVAKDB_CLASSPATH="$javakdb" -DQWIRE_QUESTDB_PY="$questdb_py" \
   -DQWIRE_QUESTDB_VERSION="$questdb_version"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
   ctest --test-dir "$root/build/asan" -j "$jobs" --output-on-failure -E "^install:"
 
 echo "== ThreadSanitizer build of the suites with threads (core, io, kdb)"

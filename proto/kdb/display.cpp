@@ -63,7 +63,15 @@ const char* special(T v) {
     return "";
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+// a = day * b + rest with 0 <= rest < b (b > 0), without forming day * b,
+// which overflows for a near the int64 minimum.
+struct day_and_rest {
+    std::int64_t day, rest;
+};
+day_and_rest floor_divmod(std::int64_t a, std::int64_t b) {
+    const std::int64_t q = a / b, r = a % b;
+    return r < 0 ? day_and_rest{q - 1, r + b} : day_and_rest{q, r};
+}
 
 // One item of a simple vector (or an atom) without its type suffix.
 std::string item_text(type_t vt, const void* p) {
@@ -112,8 +120,8 @@ std::string item_text(type_t vt, const void* p) {
         case qtype::timestamp: {
             const auto v = i64();
             if (*special(v)) return special(v);
-            const std::int64_t day = floor_div(v, 86'400'000'000'000);
-            return date_text(static_cast<std::int32_t>(day)) + "D" + clock_text(v - day * 86'400'000'000'000, 9);
+            const auto [day, rest] = floor_divmod(v, 86'400'000'000'000);
+            return date_text(static_cast<std::int32_t>(day)) + "D" + clock_text(rest, 9);
         }
         case qtype::month: {
             const auto v = i32();
@@ -136,8 +144,8 @@ std::string item_text(type_t vt, const void* p) {
             // infinity on its side.
             if (std::fabs(v) >= 2147483647.0) return v > 0 ? "0w" : "-0w";
             const auto ms = static_cast<std::int64_t>(std::llround(v * 86'400'000.0));
-            const std::int64_t day = floor_div(ms, 86'400'000);
-            return date_text(static_cast<std::int32_t>(day)) + "T" + clock_text((ms - day * 86'400'000) * 1'000'000, 3);
+            const auto [day, rest] = floor_divmod(ms, 86'400'000);
+            return date_text(static_cast<std::int32_t>(day)) + "T" + clock_text(rest * 1'000'000, 3);
         }
         case qtype::timespan: {
             const auto v = i64();

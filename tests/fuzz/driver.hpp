@@ -3,9 +3,11 @@
 // inserts, truncation) to the target for QWIRE_FUZZ_SECONDS (default 10).
 //
 // It prints its seed first (QWIRE_FUZZ_SEED=N repeats a run), and when the
-// target crashes (a sanitizer report ends in abort, or a signal) it writes
-// the input to NAME-crash-SEED.bin in the working directory (or
-// QWIRE_FUZZ_CRASH_DIR) before dying. `TARGET --replay FILE` runs one input.
+// target crashes it writes the input to NAME-crash-SEED.bin in the working
+// directory (or QWIRE_FUZZ_CRASH_DIR) before dying: on a signal, and on a
+// sanitizer report when the sanitizer aborts (ASAN_OPTIONS and UBSAN_OPTIONS
+// with abort_on_error=1, as tools/test.sh sets). `TARGET --replay FILE` runs
+// one input.
 #pragma once
 
 #include <fcntl.h>
@@ -31,7 +33,7 @@ inline const std::uint8_t* current = nullptr;
 inline std::size_t current_size = 0;
 inline char crash_path[4096] = {};
 
-inline void on_crash(int sig) {
+inline void save_input() {
     // Only async-signal-safe calls here.
     if (crash_path[0]) {
         const int fd = ::open(crash_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -49,6 +51,11 @@ inline void on_crash(int sig) {
             (void)!::write(2, "\n", 1);
         }
     }
+    crash_path[0] = 0;  // once
+}
+
+inline void on_crash(int sig) {
+    save_input();
     ::signal(sig, SIG_DFL);
     ::raise(sig);
 }
@@ -79,6 +86,7 @@ int run_mutations(const char* name, const std::vector<std::vector<std::uint8_t>>
     std::snprintf(fuzz_detail::crash_path, sizeof fuzz_detail::crash_path, "%s/%s-crash-%llu.bin", dir ? dir : ".",
                   file.c_str(), static_cast<unsigned long long>(seed));
     for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, fuzz_detail::on_crash);
+
     std::printf("%s: seed %llu (QWIRE_FUZZ_SEED=%llu repeats this run)\n", name, static_cast<unsigned long long>(seed),
                 static_cast<unsigned long long>(seed));
     std::fflush(stdout);
