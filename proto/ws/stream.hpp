@@ -61,10 +61,18 @@ public:
     // Sends one message made of the pieces, in order.
     task<result<void>> send(opcode op, std::span<const const_buffer> pieces, op_options o = {}) {
         if (role_ == role::client) {
+            // The frame is built in the shared buffer only once this sender
+            // holds the write lock: a PONG or CLOSE from receive() must not
+            // refill it while another frame is still being written from it.
+            auto locked = co_await lock_writes(o);
+            if (!locked) co_return locked;
             out_.clear();
             const auto key = random_mask();
             append_frame(out_, op, pieces, &key);
-            co_return co_await write_raw(out_.data(), o);
+            const const_buffer frame = buffer(std::span<const std::byte>(out_.data()));
+            auto r = co_await next_.write_all(std::span(&frame, 1), o);
+            unlock_writes();
+            co_return r;
         }
         // Server frames are not masked: header plus the caller's pieces,
         // with no copy.
@@ -191,15 +199,25 @@ private:
         co_return result<void>{};
     }
 
-    task<result<void>> write_locked(std::span<const const_buffer> bufs, op_options o) {
+    // One writer at a time: frames never interleave on the wire.
+    task<result<void>> lock_writes(op_options o) {
         while (writing_) {
             auto w = co_await write_free_.wait(o);
             if (!w) co_return w.error();
         }
         writing_ = true;
-        auto r = co_await next_.write_all(bufs, o);
+        co_return result<void>{};
+    }
+    void unlock_writes() {
         writing_ = false;
         write_free_.notify_all();
+    }
+
+    task<result<void>> write_locked(std::span<const const_buffer> bufs, op_options o) {
+        auto locked = co_await lock_writes(o);
+        if (!locked) co_return locked;
+        auto r = co_await next_.write_all(bufs, o);
+        unlock_writes();
         co_return r;
     }
 

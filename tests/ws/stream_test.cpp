@@ -165,3 +165,75 @@ TEST_CASE("ws handshake: a bad Accept and a refused upgrade are reported") {
     CHECK(bad->status == 426);
     CHECK(bad->headers.get("Sec-WebSocket-Version") == "13");
 }
+
+TEST_CASE("ws stream: a client's frames from racing senders and its PONG replies reach the server byte for byte") {
+    reactor r;
+    // A small pipe, so every write suspends partway and the senders meet.
+    auto [a, b] = pipe_stream::make_pair(97);
+    constexpr int messages = 150, pings = 60;
+    int received = 0, mismatched = 0;
+    std::error_code server_error;
+    auto expected = [](int sender, int i) {
+        auto v = test::pattern(static_cast<std::size_t>((i * 131 + sender * 17) % 3000), static_cast<unsigned>(sender * 1000 + i + 1));
+        v.insert(v.begin(), static_cast<std::byte>(sender));  // which sender: each one's frames arrive in order
+        return v;
+    };
+    auto server = [&](pipe_stream s) -> task<void> {
+        auto w = (co_await accept(std::move(s))).value();
+        // PINGs: the client's receive() answers each with a PONG, written
+        // while its senders are writing frames. Then one "done" message.
+        auto pinger = [&]() -> task<void> {
+            for (int i = 0; i < pings; ++i) {
+                const std::string body = "ping " + std::to_string(i);
+                auto p = co_await w.send(opcode::ping, test::bytes(body));
+                if (!p) co_return;
+            }
+            const std::string done = "done";
+            auto d = co_await w.send(opcode::binary, test::bytes(done));
+            (void)d;
+        };
+        // Reads until the client's CLOSE, so no writer of the client's ever waits on a reader that left.
+        auto reader = [&]() -> task<void> {
+            int next[2] = {0, 0};
+            for (;;) {
+                auto m = co_await w.receive();
+                if (!m) {
+                    if (m.error() != ws::errc::closed) server_error = m.error();
+                    co_return;
+                }
+                const std::vector<std::byte> got(m->payload.begin(), m->payload.end());
+                const int sender = got.empty() ? -1 : std::to_integer<int>(got[0]);
+                if (sender != 0 && sender != 1) {
+                    ++mismatched;
+                    continue;
+                }
+                if (got != expected(sender, next[sender]++)) ++mismatched;
+                ++received;
+            }
+        };
+        co_await when_all(pinger(), reader());
+    };
+    auto client = [&](pipe_stream s) -> task<void> {
+        auto w = (co_await connect(std::move(s))).value();
+        auto send_all = [&](int sender) -> task<void> {
+            for (int i = 0; i < messages; ++i) {
+                const auto body = expected(sender, i);
+                auto sent = co_await w.send(opcode::binary, std::span<const std::byte>(body));
+                if (!sent) co_return;
+            }
+        };
+        auto answer_pings = [&]() -> task<void> {
+            auto m = co_await w.receive();  // PINGs are answered inside, until "done"
+            (void)m;
+        };
+        co_await when_all(send_all(0), send_all(1), answer_pings());
+        auto c = co_await w.close();
+        (void)c;
+        auto end = co_await w.receive();  // the server's CLOSE
+        (void)end;
+    };
+    r.block_on(when_all(server(std::move(b)), client(std::move(a))));
+    CHECK(!server_error);
+    CHECK(received == 2 * messages);
+    CHECK(mismatched == 0);
+}
