@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <variant>
 #include <vector>
@@ -42,16 +43,24 @@ address parse_host_port(const std::string& s) {
     return {s.substr(0, colon), static_cast<std::uint16_t>(std::stoi(s.substr(colon + 1)))};
 }
 
+// The test certificates, at ../share/qwire/certs from this program in the
+// build tree (and installed).
+std::string certs_dir() {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return (exe.parent_path().parent_path() / "share/qwire/certs").string();
+}
+
 const tls_context& server_tls() {
     static const tls_context ctx =
-        tls_context::server(QWIRE_DEMO_CERTS "/server.pem", QWIRE_DEMO_CERTS "/server.key").value();
+        tls_context::server(certs_dir() + "/server.pem", certs_dir() + "/server.key").value();
     return ctx;
 }
 
 const tls_context& client_tls() {
     static const tls_context ctx = [] {
         auto c = tls_context::client().value();
-        c.load_ca_file(QWIRE_DEMO_CERTS "/ca.pem").value();
+        c.load_ca_file(certs_dir() + "/ca.pem").value();
         return c;
     }();
     return ctx;

@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <thread>
@@ -33,6 +34,13 @@
 namespace qwire::perf {
 
 namespace {
+// The test certificates, at ../share/qwire/certs from this program both in
+// the build tree and installed (never a source-tree path).
+std::string certs_dir() {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return (exe.parent_path().parent_path() / "share/qwire/certs").string();
+}
 
 using clk = std::chrono::steady_clock;
 
@@ -286,8 +294,8 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
         o.max_frame = 16 << 20;
         o.max_batch = (16 << 20) - 14;
         if (tls) {
-            o.tls_cert = QWIRE_PERF_CERTS "/server.pem";
-            o.tls_key = QWIRE_PERF_CERTS "/server.key";
+            o.tls_cert = certs_dir() + "/server.pem";
+            o.tls_key = certs_dir() + "/server.key";
         }
         std::string host = tls ? "localhost" : "127.0.0.1";
         std::function<std::error_code()> enter;
@@ -306,7 +314,7 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
         }
         conf = (tls ? "wss::addr=" : "ws::addr=") + host + ":" + std::to_string(local->server().port()) + ";" +
                (tls && ctx.net ? "tls_verify=unsafe_off;" : "") +
-               (tls && !ctx.net ? std::string("tls_roots=") + QWIRE_PERF_CERTS + "/ca.pem;" : "");
+               (tls && !ctx.net ? "tls_roots=" + certs_dir() + "/ca.pem;" : "");
     }
     std::unique_ptr<delay_relay> relay;
     if (ctx.relay_delay && local) {
@@ -314,7 +322,7 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
         if (!rl) return rl.error();
         relay = std::move(*rl);
         conf = (tls ? "wss::addr=localhost:" : "ws::addr=127.0.0.1:") + std::to_string(relay->port()) + ";" +
-               (tls ? std::string("tls_roots=") + QWIRE_PERF_CERTS + "/ca.pem;" : "");
+               (tls ? "tls_roots=" + certs_dir() + "/ca.pem;" : "");
     }
     conf += "in_flight_window=" + std::to_string(window) + ";max_batch_bytes=" + std::to_string(std::max<std::size_t>(frame_bytes * 2, 1 << 20)) + ";";
     reactor r;

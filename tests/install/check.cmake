@@ -1,19 +1,49 @@
 # Installs the build into a scratch prefix and builds tests/install/consumer
-# against it with find_package(qwire), then runs the result.
+# against it, then runs the result: with find_package(qwire) (MODE cmake, the
+# default), with pkg-config's flags for qwire.pc and no CMake (MODE
+# pkgconfig), or with qwire's source taken in by add_subdirectory and no
+# Catch2 or Google Benchmark to be found (MODE subdirectory, no install).
 file(REMOVE_RECURSE ${WORK_DIR})
-execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
-  RESULT_VARIABLE rc OUTPUT_QUIET)
-if(rc)
-  message(FATAL_ERROR "install failed: ${rc}")
+if(NOT MODE STREQUAL "subdirectory")
+  execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
+    RESULT_VARIABLE rc OUTPUT_QUIET)
+  if(rc)
+    message(FATAL_ERROR "install failed: ${rc}")
+  endif()
 endif()
-execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${WORK_DIR}/build
-  -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix RESULT_VARIABLE rc)
-if(rc)
-  message(FATAL_ERROR "configuring the consumer failed: ${rc}")
-endif()
-execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIABLE rc)
-if(rc)
-  message(FATAL_ERROR "building the consumer failed: ${rc}")
+if(MODE STREQUAL "pkgconfig")
+  file(GLOB pc_file ${WORK_DIR}/prefix/*/pkgconfig/qwire.pc ${WORK_DIR}/prefix/*/*/pkgconfig/qwire.pc)
+  if(NOT pc_file)
+    message(FATAL_ERROR "qwire.pc was not installed")
+  endif()
+  get_filename_component(pc_dir ${pc_file} DIRECTORY)
+  set(ENV{PKG_CONFIG_PATH} ${pc_dir})
+  execute_process(COMMAND pkg-config --cflags --libs qwire OUTPUT_VARIABLE flags RESULT_VARIABLE rc
+    OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(rc)
+    message(FATAL_ERROR "pkg-config --cflags --libs qwire failed: ${rc}")
+  endif()
+  separate_arguments(flags UNIX_COMMAND "${flags}")
+  file(MAKE_DIRECTORY ${WORK_DIR}/build)
+  execute_process(COMMAND c++ ${SOURCE_DIR}/tests/install/consumer/main.cpp -o ${WORK_DIR}/build/consumer ${flags}
+    RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "building the consumer with pkg-config's flags failed: ${rc} (${flags})")
+  endif()
+else()
+  set(how -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+  if(MODE STREQUAL "subdirectory")
+    set(how -DQWIRE_SOURCE=${SOURCE_DIR} -DCMAKE_DISABLE_FIND_PACKAGE_Catch2=ON -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON)
+  endif()
+  execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${WORK_DIR}/build
+    -G ${GENERATOR} ${how} RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "configuring the consumer failed: ${rc}")
+  endif()
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "building the consumer failed: ${rc}")
+  endif()
 endif()
 execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE rc OUTPUT_VARIABLE out)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "hello from qwire" OR NOT out MATCHES "kdb: 9 bytes" OR NOT out MATCHES "qwp: [0-9]+ bytes")
