@@ -203,9 +203,6 @@ task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const co
     if (!tcp) co_return tcp.error();
     const bool local = tcp->peer_is_local();
     any_stream s;
-    op_options auth_o = o;
-    const auto auth_deadline = clock::now() + c.auth_timeout;
-    auth_o.deadline = o.deadline ? std::min(*o.deadline, auth_deadline) : auth_deadline;
     if (c.tls) {
         auto ctx = tls_context::client();
         if (!ctx) co_return ctx.error();
@@ -215,19 +212,30 @@ task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const co
             const std::string roots = c.tls_roots.empty() ? "/etc/ssl/certs/ca-certificates.crt" : c.tls_roots;
             if (auto r = ctx->load_ca_file(roots); !r) co_return r.error();
         }
+        op_options auth_o = o;
+        const auto auth_deadline = clock::now() + c.auth_timeout;
+        auth_o.deadline = o.deadline ? std::min(*o.deadline, auth_deadline) : auth_deadline;
         auto t = co_await tls_stream<socket_stream>::connect(std::move(*tcp), *ctx, a.host, auth_o);
         if (!t) co_return t.error();
         s = any_stream(std::move(*t), local);
     } else {
         s = any_stream(std::move(*tcp), local);
     }
+    co_return co_await open_ws(c, std::move(s), a.host + ":" + std::to_string(a.port), std::move(path), std::move(extra), o);
+}
+
+task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const config& c, any_stream s, std::string host,
+                                                                          std::string path, http::headers extra,
+                                                                          op_options o) {
+    op_options auth_o = o;
+    const auto auth_deadline = clock::now() + c.auth_timeout;
+    auth_o.deadline = o.deadline ? std::min(*o.deadline, auth_deadline) : auth_deadline;
     extra.add("X-QWP-Max-Version", "1");
     if (!c.client_id.empty()) extra.add("X-QWP-Client-Id", c.client_id);
     if (!c.token.empty()) extra.add("Authorization", http::bearer_auth(c.token));
     else if (!c.username.empty()) extra.add("Authorization", http::basic_auth(c.username, c.password));
     byte_buffer in;
-    const std::string host = a.host + ":" + std::to_string(a.port);
-    auto resp = co_await ws::client_handshake(s, in, host, std::move(path), extra, auth_o);
+    auto resp = co_await ws::client_handshake(s, in, std::move(host), std::move(path), extra, auth_o);
     if (!resp) co_return resp.error();
     if (resp->status == 401 || resp->status == 403) co_return make_error_code(errc::unauthorized);
     if (resp->status == 400 || resp->status == 426) co_return make_error_code(errc::bad_request);
@@ -240,10 +248,17 @@ task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const co
 }
 
 task<result<std::pair<ws::stream<any_stream>, server_info>>> open_ingress(const config& c, const config::address& a,
-                                                                           op_options o) {
+                                                                           op_options o, const stream_factory* factory) {
     http::headers extra;
     if (c.request_durable_ack) extra.add("X-QWP-Request-Durable-Ack", "true");
-    auto w = co_await open_ws(c, a, "/write/v4", std::move(extra), o);
+    result<std::pair<ws::stream<any_stream>, http::response>> w = make_error_code(errc::must_close);
+    if (factory) {
+        auto s = co_await (*factory)(o);
+        if (!s) co_return s.error();
+        w = co_await open_ws(c, std::move(*s), a.host + ":" + std::to_string(a.port), "/write/v4", std::move(extra), o);
+    } else {
+        w = co_await open_ws(c, a, "/write/v4", std::move(extra), o);
+    }
     if (!w) co_return w.error();
     const http::response& resp = w->second;
     server_info info;
@@ -501,6 +516,7 @@ task<result<void>> pipeline::close(op_options o) {
 
 struct sender::impl {
     config cfg;
+    stream_factory factory;  // empty: TCP (or TLS) to cfg.addrs
     server_info info;
     symbol_dict dict;
     message_builder mb;
@@ -588,7 +604,7 @@ struct sender::impl {
         std::error_code err;
         for (std::size_t attempt = 0;; ++attempt) {
             const config::address& a = cfg.addrs[addr % cfg.addrs.size()];
-            auto r = co_await open_ingress(cfg, a, o);
+            auto r = co_await open_ingress(cfg, a, o, factory ? &factory : nullptr);
             if (r) {
                 info = std::move(r->second);
                 pipe = std::make_unique<pipeline>(std::move(r->first), pipe_options());
@@ -757,8 +773,11 @@ task<result<sender>> sender::connect(std::string_view conf, op_options o) {
     co_return co_await connect(std::move(*c), o);
 }
 
-task<result<sender>> sender::connect(config c, op_options o) {
+task<result<sender>> sender::connect(config c, op_options o) { co_return co_await connect(std::move(c), {}, o); }
+
+task<result<sender>> sender::connect(config c, stream_factory factory, op_options o) {
     auto p = std::make_unique<impl>(std::move(c));
+    p->factory = std::move(factory);
     auto r = co_await p->reconnect(o, true);
     if (!r) co_return r.error();
     co_return sender(std::move(p));

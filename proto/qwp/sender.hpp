@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -90,15 +91,27 @@ struct server_info {
     std::string role;
 };
 
+// Opens the byte stream a QWP connection runs over, for a sender whose
+// transport is not TCP (or TLS over TCP) to a config address: a Unix socket,
+// a stream the caller set up, the in-memory pipe. Called for the first
+// connection and for every reconnect.
+using stream_factory = std::function<task<result<any_stream>>(op_options)>;
+
 // Opens a QWP WebSocket on `path`: TCP (or TLS), the upgrade with auth and
 // X-QWP-Max-Version, the answer classified (401/403 unauthorized, 400/426
 // bad_request, 404 no_qwp_endpoint, other non-101 handshake_rejected).
 task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const config& c, const config::address& a,
                                                                           std::string path, http::headers extra,
                                                                           op_options o = {});
-// Opens one QWP ingress WebSocket: TCP (or TLS), upgrade, QWP headers.
+// The same upgrade over a stream already open (host: the Host header).
+task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const config& c, any_stream s, std::string host,
+                                                                          std::string path, http::headers extra,
+                                                                          op_options o = {});
+// Opens one QWP ingress WebSocket: TCP (or TLS), upgrade, QWP headers; or,
+// with a factory, the upgrade over the stream it opens.
 task<result<std::pair<ws::stream<any_stream>, server_info>>> open_ingress(const config& c, const config::address& a,
-                                                                           op_options o = {});
+                                                                           op_options o = {},
+                                                                           const stream_factory* factory = nullptr);
 
 class pipeline {
 public:
@@ -175,6 +188,10 @@ public:
 
     static task<result<sender>> connect(std::string_view conf, op_options o = {});
     static task<result<sender>> connect(config c, op_options o = {});
+    // Over streams the factory opens (a Unix socket, the pipe, TLS the
+    // caller configured) instead of TCP to c.addrs; c's other keys apply
+    // (c.addrs[0] names the Host header).
+    static task<result<sender>> connect(config c, stream_factory factory, op_options o = {});
 
     // Sends the rows as deferred frames (a commit frame if the window would
     // otherwise fill with uncommitted frames); returns once written.

@@ -3,6 +3,7 @@
 #include <qwire/core/log.hpp>
 #include <qwire/io/any_stream.hpp>
 #include <qwire/io/tls.hpp>
+#include <qwire/io/unix_socket.hpp>
 #include <qwire/proto/http/http.hpp>
 #include <qwire/proto/qwp/encoder.hpp>
 #include <qwire/proto/qwp/reader.hpp>
@@ -112,22 +113,24 @@ struct test_server::impl {
             std::size_t& n;
             ~release() { --n; }
         } counted{active};
-        const op_options stop_o(stop.get_token());
         const bool local = raw.peer_is_local();
         std::string peer;
         if (auto e = raw.peer_endpoint()) peer = e->to_string();
-        any_stream sock;
-        if (tls) {
-            auto t = co_await tls_stream<socket_stream>::accept(std::move(raw), *tls, until(opt.handshake_timeout));
-            if (!t) {
-                ++st.refused;
-                log(peer, "refused: TLS handshake failed (" + t.error().message() + ")");
-                co_return;
-            }
-            sock = any_stream(std::move(*t), local);
-        } else {
-            sock = any_stream(std::move(raw), local);
+        if (!tls) {
+            co_await serve_stream(any_stream(std::move(raw), local), std::move(peer), self);
+            co_return;
         }
+        auto t = co_await tls_stream<socket_stream>::accept(std::move(raw), *tls, until(opt.handshake_timeout));
+        if (!t) {
+            ++st.refused;
+            log(peer, "refused: TLS handshake failed (" + t.error().message() + ")");
+            co_return;
+        }
+        co_await serve_stream(any_stream(std::move(*t), local), std::move(peer), self);
+    }
+
+    task<void> serve_stream(any_stream sock, std::string peer, test_server* self) {
+        const op_options stop_o(stop.get_token());
         ++st.connections;
         live.insert(&sock);
         unregister guard{this, &sock};
@@ -507,9 +510,14 @@ test_server::test_server(std::unique_ptr<impl> p) : p_(std::move(p)) {}
 test_server::~test_server() { stop(); }
 
 result<std::unique_ptr<test_server>> test_server::start(test_server_options o) {
-    auto ep = endpoint::ip(o.host, o.port);
-    if (!ep) return ep.error();
-    auto a = acceptor::listen(*ep);
+    result<acceptor> a = make_error_code(qwire::errc::invalid_argument);
+    if (!o.unix_path.empty()) {
+        a = unix_listen(o.unix_path);
+    } else {
+        auto ep = endpoint::ip(o.host, o.port);
+        if (!ep) return ep.error();
+        a = acceptor::listen(*ep);
+    }
     if (!a) return a.error();
     auto p = std::make_unique<impl>();
     if (!o.tls_cert.empty()) {
@@ -523,10 +531,14 @@ result<std::unique_ptr<test_server>> test_server::start(test_server_options o) {
     return std::unique_ptr<test_server>(new test_server(std::move(p)));
 }
 
-std::uint16_t test_server::port() const noexcept { return p_->acc.local_endpoint().port(); }
+std::uint16_t test_server::port() const noexcept { return p_->opt.unix_path.empty() ? p_->acc.local_endpoint().port() : 0; }
 
 std::string test_server::conf() const {
     return std::string(p_->tls ? "wss" : "ws") + "::addr=127.0.0.1:" + std::to_string(port()) + ";";
+}
+
+task<void> test_server::serve_stream(any_stream s, std::string peer) {
+    co_await p_->serve_stream(std::move(s), std::move(peer), this);
 }
 
 task<void> test_server::run() {

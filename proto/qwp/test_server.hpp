@@ -18,6 +18,7 @@
 #include <qwire/core/reactor.hpp>
 #include <qwire/core/scope.hpp>
 #include <qwire/core/task.hpp>
+#include <qwire/io/any_stream.hpp>
 #include <qwire/io/socket.hpp>
 #include <qwire/proto/qwp/decoder.hpp>
 
@@ -34,6 +35,7 @@ namespace qwire::qwp {
 struct test_server_options {
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;  // 0: any free port
+    std::string unix_path;   // set: listen on this Unix socket (a path, or @name) instead of TCP
     std::size_t max_frame = 2 << 20;  // like http.recv.buffer.size
     std::size_t max_batch = (2 << 20) - 14;
     std::string username, password;  // Basic auth required when set
@@ -91,6 +93,9 @@ public:
 
     // Serves until stop(); run it on the reactor (spawn or co_await).
     task<void> run();
+    // Serves one connection over a stream opened elsewhere (the pipe, say)
+    // until it ends; peer names it in log lines.
+    task<void> serve_stream(any_stream s, std::string peer = {});
     // Stops accepting and drops every connection (like a killed server).
     void stop();
 
