@@ -1,5 +1,6 @@
 // The kdb+ hello shown in the README: two queries against a kdb+ process
 // (try examples/kdb_echo_server, or q -p 5001).
+#include <qwire/proto/kdb/display.hpp>
 #include <qwire/proto/kdb/connection.hpp>
 
 #include <cstdio>

@@ -3,6 +3,7 @@
 // Sends the expression as a sync query and prints the result as the q
 // console would, or the server's error as 'text. The address may start with
 // q's ':' (:host:port). --tls (or --ca) connects over TLS.
+#include <qwire/proto/kdb/display.hpp>
 #include "kdb_cli.hpp"
 
 #include <cstdio>

@@ -5,6 +5,7 @@
 // forever) or the end of the day. --tls (or --ca) connects over TLS.
 #include "kdb_cli.hpp"
 
+#include <qwire/proto/kdb/display.hpp>
 #include <qwire/proto/kdb/tick.hpp>
 
 #include <cstdio>

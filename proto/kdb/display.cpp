@@ -1,5 +1,5 @@
 // to_string: values as the q console prints them.
-#include <qwire/proto/kdb/k.hpp>
+#include <qwire/proto/kdb/display.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -8,6 +8,8 @@
 //
 //     auto t = new_table({"sym", "price"}, {new_symbol_list({"a", "b"}), new_float_list({1.5, 2.5})});
 //     auto prices = t.column("price").value().get_float_list().value();  // std::span<const double>
+//
+// to_string (the q console's text of a value) is in display.hpp.
 #pragma once
 
 #include <qwire/core/error.hpp>
@@ -298,12 +300,5 @@ inline k new_timespan(std::chrono::nanoseconds d) { return new_timespan(static_c
 inline k new_minute(std::chrono::minutes d) { return new_minute(static_cast<std::int32_t>(d.count())); }
 inline k new_second(std::chrono::seconds d) { return new_second(static_cast<std::int32_t>(d.count())); }
 inline k new_time(std::chrono::milliseconds d) { return new_time(static_cast<std::int32_t>(d.count())); }
-
-// ---- display ----
-
-// The value as the q console prints it: `1 2 3`, `` `a`b ``, `0N`,
-// `2024.01.15D09:30:00.000000000`, dictionaries as `key| value` lines,
-// tables with a header line.
-std::string to_string(const k& x);
 
 }  // namespace qwire::kdb

@@ -6,6 +6,7 @@
 // otherwise (as in CI, under ASan/UBSan) a small mutation driver runs it:
 // it starts from valid messages and the captured kdb+ vectors and feeds
 // mutated copies for QWIRE_FUZZ_SECONDS (default 10) seconds (driver.hpp).
+#include <qwire/proto/kdb/display.hpp>
 #include <qwire/proto/kdb/codec.hpp>
 #include <qwire/proto/kdb/tick.hpp>
 

@@ -7,6 +7,7 @@
 // Built with clang -fsanitize=fuzzer it is a libFuzzer target; otherwise the
 // mutation driver (driver.hpp) runs it from valid seeds for
 // QWIRE_FUZZ_SECONDS seconds.
+#include <qwire/proto/kdb/display.hpp>
 #include <qwire/core/log.hpp>
 #include <qwire/core/scope.hpp>
 #include <qwire/core/when_all.hpp>

@@ -1,3 +1,4 @@
+#include <qwire/proto/kdb/display.hpp>
 #include <qwire/core/timer.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/pipe.hpp>

@@ -1,3 +1,4 @@
+#include <qwire/proto/kdb/display.hpp>
 #include <qwire/proto/kdb/codec.hpp>
 #include <qwire/proto/kdb/k.hpp>
 

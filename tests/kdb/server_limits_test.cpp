@@ -1,5 +1,6 @@
 // Hostile and failing clients against kdb::server and the tickerplant: each
 // test pins one behaviour of the Hardening issue and is named after it.
+#include <qwire/proto/kdb/display.hpp>
 #include <qwire/core/log.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/tcp.hpp>

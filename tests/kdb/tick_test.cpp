@@ -1,3 +1,4 @@
+#include <qwire/proto/kdb/display.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/tcp.hpp>
 #include <qwire/proto/kdb/tick.hpp>

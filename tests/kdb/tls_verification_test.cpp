@@ -1,5 +1,6 @@
 // kdb+ over TLS: the client verifies the server's certificate and name, and
 // a failed TLS handshake leaves a log line on the server.
+#include <qwire/proto/kdb/display.hpp>
 #include <qwire/core/log.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/tcp.hpp>
