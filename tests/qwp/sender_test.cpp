@@ -2,6 +2,7 @@
 #include <qwire/io/tls.hpp>
 #include <qwire/proto/qwp/reader.hpp>
 #include <qwire/proto/qwp/sender.hpp>
+#include <qwire/proto/qwp/sender_pool.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
 
 #include "support.hpp"
