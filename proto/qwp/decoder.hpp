@@ -1,9 +1,11 @@
-// Decoding QWP: ingress messages (what a server does; the test server and
-// the tests use it) and the server's response frames (what a client does).
+// Decoding QWP ingress messages: what a server does (the test server and
+// the tests use it). The server's response frames are response.hpp's, rows
+// as JSON json.hpp's; this header brings both.
 // Every length, count and id is checked before it is used: random bytes give
 // an error, never a crash.
 #pragma once
 
+#include <qwire/proto/qwp/response.hpp>
 #include <qwire/proto/qwp/wire.hpp>
 
 #include <cstdint>
@@ -95,24 +97,7 @@ private:
     std::vector<std::string> dict_;
 };
 
-// A server response to ingress frames.
-struct response {
-    qwp::status status = qwp::status::ok;
-    std::int64_t sequence = -1;  // absent (-1) in durable acks
-    std::vector<std::pair<std::string, std::int64_t>> tables;  // name, seqTxn
-    std::string message;  // error text
-    bool is_error() const noexcept {
-        return status != qwp::status::ok && status != qwp::status::durable_ack && status != qwp::status::local_durable_ack;
-    }
-};
-result<response> decode_response(std::span<const std::byte> frame);
-std::vector<std::byte> encode_response(const response& r);
-
-// A JSON object of one row, {"col":value,...}, as the test server's --dump
-// writes it: numbers as numbers, NULL as null, symbols/varchar as strings,
-// binary/uuid/long256 as hex strings, decimals as decimal strings.
-std::string row_json(const decoded_table& t, std::size_t row);
-// s as a JSON string literal.
-std::string json_quote(std::string_view s);
 
 }  // namespace qwire::qwp
+
+#include <qwire/proto/qwp/json.hpp>

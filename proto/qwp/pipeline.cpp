@@ -1,7 +1,7 @@
 #include <qwire/proto/qwp/pipeline.hpp>
 
 #include <qwire/core/notifier.hpp>
-#include <qwire/proto/qwp/decoder.hpp>
+#include <qwire/proto/qwp/response.hpp>
 
 #include <algorithm>
 #include <array>

@@ -1,0 +1,136 @@
+#include <qwire/proto/qwp/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+namespace qwire::qwp {
+
+namespace {
+
+void json_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (unsigned char ch : s) {
+        switch (ch) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (ch < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+                out += buf;
+            } else {
+                out += static_cast<char>(ch);
+            }
+        }
+    }
+    out += '"';
+}
+
+void hex(std::string& out, const std::byte* p, std::size_t n, bool reverse) {
+    static constexpr char digits[] = "0123456789abcdef";
+    out += '"';
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto b = std::to_integer<unsigned>(p[reverse ? n - 1 - i : i]);
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    out += '"';
+}
+
+// Two's-complement little-endian integer of n bytes, as decimal text with
+// `scale` digits after the point.
+std::string decimal_text(const std::byte* p, std::size_t n, unsigned scale) {
+    std::vector<std::uint32_t> limbs(n / 4);
+    std::memcpy(limbs.data(), p, n);
+    const bool neg = std::to_integer<unsigned>(p[n - 1]) & 0x80;
+    if (neg) {  // negate
+        std::uint64_t carry = 1;
+        for (auto& l : limbs) {
+            const std::uint64_t v = std::uint64_t{~l} + carry;
+            l = static_cast<std::uint32_t>(v);
+            carry = v >> 32;
+        }
+    }
+    std::string digits;
+    auto is_zero = [&] {
+        for (auto l : limbs)
+            if (l) return false;
+        return true;
+    };
+    while (!is_zero()) {
+        std::uint64_t rem = 0;
+        for (auto it = limbs.rbegin(); it != limbs.rend(); ++it) {
+            const std::uint64_t cur = (rem << 32) | *it;
+            *it = static_cast<std::uint32_t>(cur / 10);
+            rem = cur % 10;
+        }
+        digits += static_cast<char>('0' + rem);
+    }
+    while (digits.size() <= scale) digits += '0';
+    std::string out = neg ? "-" : "";
+    for (std::size_t i = digits.size(); i-- > 0;) {
+        out += digits[i];
+        if (i == scale && scale > 0) out += '.';
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string json_quote(std::string_view s) {
+    std::string out;
+    json_string(out, s);
+    return out;
+}
+
+std::string row_json(const decoded_table& t, std::size_t row) {
+    std::string out = "{";
+    bool first = true;
+    for (const auto& c : t.columns) {
+        if (!first) out += ',';
+        first = false;
+        json_string(out, c.name.empty() ? std::string_view("timestamp") : std::string_view(c.name));
+        out += ':';
+        if (c.is_null(row)) {
+            out += "null";
+            continue;
+        }
+        char buf[64];
+        switch (c.type) {
+        case type::boolean: out += std::to_integer<int>(c.fixed[row]) ? "true" : "false"; break;
+        case type::byte: out += std::to_string(c.get<std::int8_t>(row)); break;
+        case type::short_: out += std::to_string(c.get<std::int16_t>(row)); break;
+        case type::char_: out += std::to_string(c.get<std::uint16_t>(row)); break;
+        case type::int_: out += std::to_string(c.get<std::int32_t>(row)); break;
+        case type::ipv4: {
+            const auto v = c.get<std::uint32_t>(row);
+            std::snprintf(buf, sizeof buf, "\"%u.%u.%u.%u\"", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+            out += buf;
+            break;
+        }
+        case type::long_: case type::date: case type::timestamp: case type::timestamp_nanos:
+            out += std::to_string(c.get<std::int64_t>(row));
+            break;
+        case type::float_: std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(c.get<float>(row))); out += buf; break;
+        case type::double_: std::snprintf(buf, sizeof buf, "%.17g", c.get<double>(row)); out += buf; break;
+        case type::geohash: out += std::to_string(c.get<std::uint64_t>(row)); break;
+        case type::uuid: case type::long256: hex(out, c.fixed.data() + row * fixed_width(c.type), fixed_width(c.type), true); break;
+        case type::decimal64: case type::decimal128: case type::decimal256:
+            json_string(out, decimal_text(c.fixed.data() + row * fixed_width(c.type), fixed_width(c.type), c.scale));
+            break;
+        case type::symbol: case type::varchar: json_string(out, c.var[row]); break;
+        case type::binary: case type::double_array: case type::long_array:
+            hex(out, reinterpret_cast<const std::byte*>(c.var[row].data()), c.var[row].size(), false);
+            break;
+        }
+    }
+    out += '}';
+    return out;
+}
+
+
+}  // namespace qwire::qwp
