@@ -9,6 +9,8 @@
 #include <qwire/proto/kdb/server.hpp>
 
 #include <charconv>
+#include <cstdio>
+#include <optional>
 #include <string>
 
 namespace qwire::examples {
@@ -118,6 +120,18 @@ struct kdb_server_cli {
         return opts;
     }
     bool tls() const { return !tls_cert.empty(); }
+    // The server's TLS context, when --tls-cert was given; on failure it
+    // says why (naming the option) and returns false.
+    bool load_tls(std::optional<tls_context>& out) const {
+        if (!tls()) return true;
+        auto ctx = tls_context::server(tls_cert, tls_key);
+        if (!ctx) {
+            std::fprintf(stderr, "--tls-cert %s: %s\n", tls_cert.c_str(), ctx.error().message().c_str());
+            return false;
+        }
+        out.emplace(std::move(*ctx));
+        return true;
+    }
 };
 
 }  // namespace qwire::examples

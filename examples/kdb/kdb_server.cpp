@@ -71,14 +71,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::optional<tls_context> tls;
-    if (server_cli.tls()) {
-        auto ctx = tls_context::server(server_cli.tls_cert, server_cli.tls_key);
-        if (!ctx) {
-            std::fprintf(stderr, "--tls-cert %s: %s\n", server_cli.tls_cert.c_str(), ctx.error().message().c_str());
-            return 2;
-        }
-        tls.emplace(std::move(*ctx));
-    }
+    if (!server_cli.load_tls(tls)) return 2;
     std::printf("kdb tickerplant on 127.0.0.1:%u%s and %s, publishing `trade every 100 ms\n", port, tls ? " (TLS)" : "",
                 kdb::unix_socket_name(port).c_str());
     std::fflush(stdout);
