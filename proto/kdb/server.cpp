@@ -232,6 +232,12 @@ task<void> server::run_peer(std::shared_ptr<peer_state> p) {
             // The client left, timed out, or sent something malformed: close.
             if (!p->closed)
                 if (auto why = close_reason(m.error(), o_); !why.empty()) log(p->address, why);
+            // A sync request over the limits gets kdb+'s 'limit before the
+            // connection closes, so the client learns why.
+            if (m.error() == errc::too_large && p->sess.last_type() == msg_type::sync && !p->closed) {
+                auto told = co_await p->sess.write_error("limit");
+                (void)told;
+            }
             break;
         }
         if (m->type == msg_type::sync) {

@@ -41,6 +41,7 @@ task<result<message>> session::read_message(op_options o) {
     }
     auto h = parse_header(rbuf_.data());
     if (!h) co_return h.error();
+    last_type_ = h->type;
     if (h->length > lim_.max_message_bytes) co_return errc::too_large;
     const auto len = static_cast<std::size_t>(h->length);
     while (rbuf_.size() < len) {

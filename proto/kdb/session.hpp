@@ -65,6 +65,9 @@ public:
     // Whether a whole message is already buffered: a server answering a
     // pipeline sends its responses once the buffered requests are done.
     bool message_buffered() const;
+    // The type of the last message whose header read_message() parsed (so a
+    // server can answer a sync request it refused as too large).
+    msg_type last_type() const noexcept { return last_type_; }
 
     int capability() const noexcept { return capability_; }
     void set_capability(int c) noexcept { capability_ = c; }
@@ -83,6 +86,7 @@ private:
     bool sending_now_ = false;
     std::error_code write_failure_;
     clock::duration idle_timeout_{0}, message_timeout_{0};
+    msg_type last_type_ = msg_type::async;
     std::deque<std::coroutine_handle<>> room_waiters_;
 };
 
