@@ -71,10 +71,12 @@ chunk& chunk::array(std::string_view name, qwp::type t, std::span<const std::int
 result<void> encode(message_builder& b, const chunk& c, std::size_t from, std::size_t count) {
     if (c.error()) return c.error();
     if (from + count > c.rows()) return make_error_code(errc::bad_column);
-    std::vector<column_view> cols;
-    cols.reserve(c.columns().size());
-    for (const auto& v : c.columns()) cols.push_back(v.sliced(from, count));
-    return b.add_table(c.table(), count, cols);
+    if (from == 0 && count == c.rows()) return b.add_table(c.table(), count, c.columns());
+    // A slice of the views, in storage this thread keeps (no allocation per call).
+    thread_local std::vector<column_view> sliced;
+    sliced.clear();
+    for (const auto& v : c.columns()) sliced.push_back(v.sliced(from, count));
+    return b.add_table(c.table(), count, sliced);
 }
 
 }  // namespace qwire::qwp

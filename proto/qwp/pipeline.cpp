@@ -9,19 +9,62 @@
 
 namespace qwire::qwp {
 
+namespace {
+
+// A FIFO on one growing array: a frame entering and leaving the window in
+// the steady state allocates nothing (std::deque gets and frees a block
+// every few frames).
+template <class T>
+class ring {
+public:
+    std::size_t size() const noexcept { return n_; }
+    bool empty() const noexcept { return n_ == 0; }
+    T& operator[](std::size_t i) noexcept { return v_[(head_ + i) & (v_.size() - 1)]; }
+    const T& operator[](std::size_t i) const noexcept { return v_[(head_ + i) & (v_.size() - 1)]; }
+    T& front() noexcept { return (*this)[0]; }
+    T& back() noexcept { return (*this)[n_ - 1]; }
+    void push_back(T x) {
+        if (n_ == v_.size()) grow();
+        (*this)[n_] = std::move(x);
+        ++n_;
+    }
+    void pop_front() noexcept {
+        front() = T{};
+        head_ = (head_ + 1) & (v_.size() - 1);
+        --n_;
+    }
+    void clear() noexcept {
+        for (std::size_t i = 0; i < n_; ++i) (*this)[i] = T{};
+        head_ = n_ = 0;
+    }
+
+private:
+    void grow() {
+        std::vector<T> bigger(v_.empty() ? 16 : v_.size() * 2);  // a power of two, for the mask
+        for (std::size_t i = 0; i < n_; ++i) bigger[i] = std::move((*this)[i]);
+        v_ = std::move(bigger);
+        head_ = 0;
+    }
+    std::vector<T> v_;
+    std::size_t head_ = 0, n_ = 0;
+};
+
+}  // namespace
+
 struct pipeline::state {
     explicit state(ws::stream<any_stream> w, options o) : ws(std::move(w)), opt(o) {}
 
     struct entry {
-        std::int64_t seq;
-        bool deferred;
+        std::int64_t seq = 0;
+        bool deferred = false;
         byte_buffer frame;      // the masked WebSocket frame
         bool replayable = true; // false: a control frame a new connection sends afresh
     };
 
     ws::stream<any_stream> ws;
     options opt;
-    std::deque<entry> fifo;
+    ring<entry> fifo;
+    response last;  // the latest response, decoded into the same storage each time
     std::vector<byte_buffer> spare;
     std::size_t bytes = 0;
     std::int64_t next_seq = 0;
@@ -68,11 +111,12 @@ task<void> read_loop(std::shared_ptr<pipeline::state> s) {
             if (!(s->closing && m.error() == ws::errc::closed)) s->fail(m.error());
             break;
         }
-        auto r = decode_response(m->payload);
-        if (!r) {
-            s->fail(r.error());
+        auto decoded = decode_response(m->payload, s->last);
+        if (!decoded) {
+            s->fail(decoded.error());
             break;
         }
+        const response* r = &s->last;
         if (r->status == status::ok) {
             for (auto& [t, txn] : r->tables) s->ok_txn[t] = std::max(s->ok_txn[t], txn);
             s->on_ok(r->sequence);
@@ -205,7 +249,8 @@ task<result<void>> pipeline::wait_acked(std::int64_t seq, ack_level level, op_op
 
 std::deque<std::pair<std::vector<std::byte>, bool>> pipeline::take_unacked() {
     std::deque<std::pair<std::vector<std::byte>, bool>> out;
-    for (auto& e : s_->fifo) {
+    for (std::size_t i = 0; i < s_->fifo.size(); ++i) {
+        auto& e = s_->fifo[i];
         if (!e.replayable) continue;
         // Unmask the stored frame back into the message.
         auto h = ws::parse_header(e.frame.data());
@@ -226,7 +271,9 @@ std::int64_t pipeline::acked() const noexcept { return s_->acked; }
 std::error_code pipeline::failure() const noexcept { return s_->failure; }
 const std::string& pipeline::failure_text() const noexcept { return s_->failure_text; }
 bool pipeline::all_deferred_in_flight() const noexcept {
-    return std::all_of(s_->fifo.begin(), s_->fifo.end(), [](const auto& e) { return e.deferred; });
+    for (std::size_t i = 0; i < s_->fifo.size(); ++i)
+        if (!s_->fifo[i].deferred) return false;
+    return true;
 }
 
 task<result<void>> pipeline::close(op_options o) {

@@ -9,8 +9,17 @@ namespace qwire::qwp {
 using detail::reader;
 
 result<response> decode_response(std::span<const std::byte> frame) {
-    reader r{frame};
     response out;
+    auto r = decode_response(frame, out);
+    if (!r) return r.error();
+    return out;
+}
+
+result<void> decode_response(std::span<const std::byte> frame, response& out) {
+    reader r{frame};
+    out.sequence = -1;
+    out.message.clear();
+    std::size_t tables = 0;
     QWP_TRY(st, r.u8());
     out.status = static_cast<status>(*st);
     switch (out.status) {
@@ -24,7 +33,12 @@ result<response> decode_response(std::span<const std::byte> frame) {
             QWP_TRY(len, r.fixed<std::uint16_t>());
             QWP_TRY(name, r.take(*len));
             QWP_TRY(txn, r.fixed<std::int64_t>());
-            out.tables.emplace_back(std::string(reinterpret_cast<const char*>(name->data()), name->size()), *txn);
+            // Into the entries the last response left (no allocation when
+            // the same tables come back, as they do response after response).
+            if (tables == out.tables.size()) out.tables.emplace_back();
+            out.tables[tables].first.assign(reinterpret_cast<const char*>(name->data()), name->size());
+            out.tables[tables].second = *txn;
+            ++tables;
         }
         break;
     }
@@ -40,10 +54,12 @@ result<response> decode_response(std::span<const std::byte> frame) {
     default:
         // Unknown: an error of unknown layout; the rest is kept as text.
         out.message.assign(reinterpret_cast<const char*>(r.in.data()), r.in.size());
-        return out;
+        out.tables.resize(tables);
+        return {};
     }
     if (!r.in.empty()) return make_error_code(errc::trailing_bytes);
-    return out;
+    out.tables.resize(tables);
+    return {};
 }
 
 std::vector<std::byte> encode_response(const response& r) {

@@ -24,6 +24,8 @@ struct response {
     }
 };
 result<response> decode_response(std::span<const std::byte> frame);
+// The same into `out`, reusing its storage (a client decodes every OK so).
+result<void> decode_response(std::span<const std::byte> frame, response& out);
 std::vector<std::byte> encode_response(const response& r);
 
 }  // namespace qwire::qwp
