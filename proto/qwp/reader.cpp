@@ -164,10 +164,10 @@ result<server_info> decode_server_info(std::span<const std::byte> payload) {
 
 }  // namespace egress
 
-const decoded_column& result_batch::column(std::string_view name) const {
+const decoded_column* result_batch::column(std::string_view name) const noexcept {
     for (const auto& c : table.columns)
-        if (c.name == name) return c;
-    throw std::out_of_range("no column " + std::string(name));
+        if (c.name == name) return &c;
+    return nullptr;
 }
 
 // ---------------------------------------------------------------- reader

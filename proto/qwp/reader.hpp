@@ -68,9 +68,11 @@ struct result_batch {
     std::uint64_t seq = 0;
     decoded_table table;  // name empty; columns as the schema says
     std::size_t rows() const noexcept { return table.rows; }
-    // The column of that name; throws std::out_of_range if there is none.
-    const decoded_column& column(std::string_view name) const;
-    const decoded_column& column(std::size_t i) const { return table.columns.at(i); }
+    // The column of that name, or at that place; null if there is none.
+    const decoded_column* column(std::string_view name) const noexcept;
+    const decoded_column* column(std::size_t i) const noexcept {
+        return i < table.columns.size() ? &table.columns[i] : nullptr;
+    }
 };
 
 class reader {

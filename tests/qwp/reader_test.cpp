@@ -59,10 +59,17 @@ TEST_CASE("qwp reader: a query comes back in batches with every value") {
             const result_batch& batch = **b;
             CHECK(batch.seq == batches);
             ++batches;
-            const auto& sym = batch.column("sym");
-            const auto& bid = batch.column("bid");
-            const auto size = batch.column("size").values<std::int64_t>();
-            const auto ts = batch.column("timestamp").values<std::int64_t>();
+            REQUIRE(batch.column("sym"));
+            REQUIRE(batch.column("bid"));
+            REQUIRE(batch.column("size"));
+            REQUIRE(batch.column("timestamp"));
+            REQUIRE(batch.column("note"));
+            CHECK(batch.column("no such column") == nullptr);
+            CHECK(batch.column(99) == nullptr);
+            const auto& sym = *batch.column("sym");
+            const auto& bid = *batch.column("bid");
+            const auto size = batch.column("size")->values<std::int64_t>();
+            const auto ts = batch.column("timestamp")->values<std::int64_t>();
             REQUIRE(size.size() == batch.rows());
             for (std::size_t i = 0; i < batch.rows(); ++i, ++seen) {
                 CHECK(size[i] == static_cast<std::int64_t>(seen));
@@ -70,7 +77,7 @@ TEST_CASE("qwp reader: a query comes back in batches with every value") {
                 CHECK(sym.text(i) == (seen % 3 == 0 ? "AAPL" : seen % 3 == 1 ? "MSFT" : "GOOG"));
                 CHECK(bid.is_null(i) == (seen % 7 == 3));
                 if (seen % 7 != 3) CHECK(bid.values<double>()[i] == 100.0 + static_cast<double>(seen));
-                CHECK(batch.column("note").text(i) == "n" + std::to_string(seen));
+                CHECK(batch.column("note")->text(i) == "n" + std::to_string(seen));
             }
         }
         CHECK(seen == 2500);
@@ -84,7 +91,7 @@ TEST_CASE("qwp reader: a query comes back in batches with every value") {
         REQUIRE(b);
         REQUIRE(*b);
         CHECK((*b)->rows() == 5);
-        CHECK((*b)->column("sym").text(4) == "MSFT");
+        CHECK((*b)->column("sym")->text(4) == "MSFT");
         auto end = co_await rd.next();
         REQUIRE(end);
         CHECK(!*end);
