@@ -1,15 +1,40 @@
 // Helpers shared by the tests.
 #pragma once
 
+#include <qwire/core/log.hpp>
 #include <qwire/core/reactor.hpp>
 #include <qwire/core/timer.hpp>
 #include <qwire/io/byte_stream.hpp>
 
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <vector>
 
 namespace qwire::test {
+
+// Every line qwire logs while it lives (the log is process-wide), for tests
+// that check what a server said.
+struct captured_log {
+    std::mutex m;
+    std::vector<std::string> lines;
+    captured_log() {
+        set_log_handler([this](log_level, std::string_view l) {
+            std::lock_guard lock(m);
+            lines.emplace_back(l);
+        });
+    }
+    ~captured_log() { set_log_handler({}); }
+    captured_log(const captured_log&) = delete;
+    captured_log& operator=(const captured_log&) = delete;
+    // Whether a line holds both texts.
+    bool has(std::string_view a, std::string_view b = {}) {
+        std::lock_guard lock(m);
+        for (auto& l : lines)
+            if (l.find(a) != std::string::npos && l.find(b) != std::string::npos) return true;
+        return false;
+    }
+};
 
 inline std::span<const std::byte> bytes(const std::string& s) { return as_bytes(std::string_view(s)); }
 

@@ -10,7 +10,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <mutex>
 
 using namespace qwire::kdb;
 using qwire::reactor;
@@ -19,25 +18,6 @@ using qwire::task;
 using qwire::when_all;
 
 namespace {
-
-// Every log line while it lives (the log is process-wide).
-struct captured_log {
-    std::mutex m;
-    std::vector<std::string> lines;
-    captured_log() {
-        qwire::set_log_handler([this](qwire::log_level, std::string_view l) {
-            std::lock_guard lock(m);
-            lines.emplace_back(l);
-        });
-    }
-    ~captured_log() { qwire::set_log_handler({}); }
-    bool has(std::string_view a, std::string_view b = {}) {
-        std::lock_guard lock(m);
-        for (auto& l : lines)
-            if (l.find(a) != std::string::npos && l.find(b) != std::string::npos) return true;
-        return false;
-    }
-};
 
 // A value the builders refuse, made by filling in nodes by hand: what a
 // hostile client can put on the wire.
@@ -167,7 +147,7 @@ TEST_CASE("accessors: column() of a table built by hand with fewer columns than 
 }
 
 TEST_CASE("tickerplant: a feed's malformed table does not crash it; the feed is dropped and others go on") {
-    captured_log log;
+    qwire::test::captured_log log;
     tp_fixture f;
     std::vector<std::string> got;
     f.run([&]() -> task<void> {
@@ -238,7 +218,7 @@ TEST_CASE("tickerplant: subscribers that join and leave while a feed publishes d
 }
 
 TEST_CASE("tickerplant: a subscriber that stops reading is dropped; the feed and the other subscribers are not held up") {
-    captured_log log;
+    qwire::test::captured_log log;
     server_options so;
     so.max_send_queue_bytes = 1 << 20;
     tp_fixture f(so);
@@ -277,7 +257,7 @@ TEST_CASE("tickerplant: a subscriber that stops reading is dropped; the feed and
 }
 
 TEST_CASE("kdb server: a compressed message that inflates past max_message_bytes is refused with 'limit before it is inflated") {
-    captured_log log;
+    qwire::test::captured_log log;
     server_options so;
     so.lim.max_message_bytes = 1 << 20;
     so.compress = compression::never;
@@ -308,7 +288,7 @@ TEST_CASE("kdb server: a compressed message that inflates past max_message_bytes
 }
 
 TEST_CASE("kdb server: a message stuck halfway and an idle connection are closed by their timeouts") {
-    captured_log log;
+    qwire::test::captured_log log;
     server_options so;
     so.read_timeout = std::chrono::milliseconds(100);
     so.idle_timeout = std::chrono::milliseconds(300);
@@ -336,7 +316,7 @@ TEST_CASE("kdb server: a message stuck halfway and an idle connection are closed
 }
 
 TEST_CASE("kdb server: connections past max_connections are closed at accept, with a log line") {
-    captured_log log;
+    qwire::test::captured_log log;
     server_options so;
     so.max_connections = 2;
     server srv(so);
@@ -366,7 +346,7 @@ TEST_CASE("kdb server: connections past max_connections are closed at accept, wi
 }
 
 TEST_CASE("kdb server: a refused login and a bad handshake leave a log line naming the peer") {
-    captured_log log;
+    qwire::test::captured_log log;
     server srv;
     srv.on_login([](std::string_view user, std::string_view) { return user == "alice"; });
     reactor r;

@@ -12,30 +12,11 @@
 #include <catch2/catch.hpp>
 
 #include <map>
-#include <mutex>
 
 using namespace qwire;
 using namespace qwire::qwp;
 
 namespace {
-
-struct captured_log {
-    std::mutex m;
-    std::vector<std::string> lines;
-    captured_log() {
-        set_log_handler([this](log_level, std::string_view l) {
-            std::lock_guard lock(m);
-            lines.emplace_back(l);
-        });
-    }
-    ~captured_log() { set_log_handler({}); }
-    bool has(std::string_view a, std::string_view b = {}) {
-        std::lock_guard lock(m);
-        for (auto& l : lines)
-            if (l.find(a) != std::string::npos && l.find(b) != std::string::npos) return true;
-        return false;
-    }
-};
 
 // How many times each id arrived in the server's committed rows.
 std::map<std::int64_t, int> id_counts(const test_server& s, const std::string& table) {
@@ -183,7 +164,7 @@ TEST_CASE("qwp sender: a server gone for longer than reconnect_max_duration make
 }
 
 TEST_CASE("qwp test server: a small frame of all-NULL VARCHAR rows past max_connection_bytes is refused, not held") {
-    captured_log log;
+    qwire::test::captured_log log;
     test_server_options so;
     so.max_connection_bytes = 4 << 20;
     reactor r;
@@ -219,7 +200,7 @@ TEST_CASE("qwp test server: a small frame of all-NULL VARCHAR rows past max_conn
 }
 
 TEST_CASE("qwp test server: an unfinished upgrade, an idle connection and connections past the limit are closed") {
-    captured_log log;
+    qwire::test::captured_log log;
     test_server_options so;
     so.handshake_timeout = std::chrono::milliseconds(100);
     so.idle_timeout = std::chrono::milliseconds(200);
