@@ -97,11 +97,14 @@ def query(s):
 
 def reject(s):
     s.row("mixed", columns={"v": 1}, at=TimestampNanos(1))
-    s.flush()
+    # Acknowledged before the second connection starts: the LONG row is
+    # the table's first, whatever the load on the machine.
+    if not s.await_acked_fsn(s.flush_and_get_fsn()):
+        raise SystemExit("the first row was never acknowledged")
     # A second connection: the server, not the client, sees the type change.
     with Sender.from_conf(conf) as s2:
         s2.row("mixed", columns={"v": 1.5}, at=TimestampNanos(2))
-        s2.flush()
+        s2.await_acked_fsn(s2.flush_and_get_fsn())  # raises the server's rejection
 
 
 try:
