@@ -34,6 +34,13 @@ inline std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), core_category()};
 }
 
+// Whether ec says only that the connection ended (the peer left, or this
+// end closed or shut down), as opposed to a failure worth reporting.
+inline bool is_disconnect(std::error_code ec) noexcept {
+    return ec == errc::eof || ec == errc::closed || ec == errc::shutting_down || ec == std::errc::connection_reset ||
+           ec == std::errc::broken_pipe || ec == std::errc::operation_canceled;
+}
+
 // The error_code of a negative errno, as io_uring returns it.
 inline std::error_code errno_code(int err) noexcept {
     return {err < 0 ? -err : err, std::system_category()};

@@ -68,6 +68,15 @@ void log_line(log_level level, std::string_view line) {
     std::fprintf(stderr, "qwire %s: %s\n", level_name(level), text.c_str());
 }
 
+void log_peer(std::string_view who, std::string_view peer, std::string_view what) {
+    std::string line(who);
+    line += ": ";
+    line += peer.empty() ? std::string_view("a client") : peer;
+    line += " ";
+    line += what;
+    log_line(log_level::warning, line);
+}
+
 unsigned long long log_lines_dropped() noexcept { return state().dropped_total.load(std::memory_order_relaxed); }
 
 }  // namespace qwire

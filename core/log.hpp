@@ -24,6 +24,10 @@ void set_log_handler(log_handler h);
 // Writes one line (no trailing newline needed), unless the rate limit drops it.
 void log_line(log_level level, std::string_view line);
 
+// "<who>: <peer> <what>" (peer "a client" when empty): the one shape of the
+// servers' lines about a connection.
+void log_peer(std::string_view who, std::string_view peer, std::string_view what);
+
 // Lines dropped by the rate limit since the process started.
 unsigned long long log_lines_dropped() noexcept;
 

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <memory>
+#include <string>
 
 namespace qwire {
 
@@ -49,6 +50,12 @@ public:
 
     result<void> set_nodelay(bool on);
     result<endpoint> peer_endpoint() const;
+    // The peer's address as text ("127.0.0.1:40312"), empty when unknown:
+    // what servers put in their log lines.
+    std::string peer_address() const {
+        auto e = peer_endpoint();
+        return e ? e->to_string() : std::string();
+    }
     // Whether the peer is on this host (loopback or Unix socket); true when
     // it cannot be told.
     bool peer_is_local() const {

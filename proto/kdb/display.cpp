@@ -315,14 +315,11 @@ std::vector<std::string> cells(const k& col) {
 }
 
 std::string table_text(const k& names_k, const k& cols_k, std::size_t key_columns = 0) {
-    // Tables from the decoder and the builders have a name per column, each
-    // column a vector or list of one length; check rather than trust it.
-    const auto names_r = names_k.get_symbol_list();
-    if (!names_r || cols_k.type() != qtype::list || names_r->size() != cols_k.count()) return "?";
-    const auto names = *names_r;
+    // Tables from the decoder and the builders pass new_table's checks; one
+    // filled in by hand through node() may not.
+    if (!check_table(names_k, cols_k)) return "?";
+    const auto names = *names_k.get_symbol_list();
     const auto& cols = cols_k.node().items;
-    for (const k& c : cols)
-        if ((!c.is_vector() && !c.is_list()) || c.count() != cols.front().count()) return "?";
     std::vector<std::vector<std::string>> text;
     std::vector<std::size_t> width;
     for (std::size_t c = 0; c < cols.size(); ++c) {

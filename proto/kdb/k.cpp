@@ -308,7 +308,7 @@ result<k> new_dict(k keys, k values, bool sorted) {
     return k(std::move(n));
 }
 
-result<k> new_table(k column_names, k columns) {
+result<void> check_table(const k& column_names, const k& columns) {
     if (column_names.type() != qtype::symbol || columns.type() != qtype::list) return errc::type_mismatch;
     if (column_names.count() != columns.count()) return errc::length_mismatch;
     // Columns are vectors or general lists, all of one length: every reader
@@ -318,6 +318,11 @@ result<k> new_table(k column_names, k columns) {
         if (!c.is_vector() && !c.is_list()) return errc::type_mismatch;
         if (c.count() != cols.front().count()) return errc::length_mismatch;
     }
+    return {};
+}
+
+result<k> new_table(k column_names, k columns) {
+    if (auto ok = check_table(column_names, columns); !ok) return ok.error();
     auto n = make(qtype::table);
     n->items = {std::move(column_names), std::move(columns)};
     return k(std::move(n));

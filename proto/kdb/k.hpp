@@ -253,6 +253,9 @@ k new_list_of(K&&... items) {
 }
 result<k> new_dict(k keys, k values, bool sorted = false);
 result<k> new_table(k column_names, k columns);  // names: symbol vector; columns: general list
+// What new_table checks: a symbol vector of names, a general list of as
+// many columns, each a vector or general list, all of one length.
+result<void> check_table(const k& column_names, const k& columns);
 result<k> new_table(std::initializer_list<std::string_view> names, std::vector<k> columns);
 result<k> new_keyed_table(k key_table, k value_table);
 

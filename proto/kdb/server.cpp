@@ -52,16 +52,9 @@ std::string duration_text(clock::duration d) {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
 }
 
-std::string peer_name(const socket_stream& s) {
-    auto e = s.peer_endpoint();
-    return e ? e->to_string() : std::string();
-}
-
 // Why a connection ended, for the log; empty when the client just left.
 std::string close_reason(std::error_code ec, const server_options& o) {
-    if (ec == qwire::errc::eof || ec == std::errc::connection_reset || ec == std::errc::broken_pipe ||
-        ec == qwire::errc::closed || ec == qwire::errc::shutting_down || ec == std::errc::operation_canceled)
-        return {};
+    if (is_disconnect(ec)) return {};
     if (ec == std::errc::timed_out)
         return "closed: no message for " + duration_text(o.idle_timeout) + " (idle_timeout), or a message unfinished after " +
                duration_text(o.read_timeout) + " (read_timeout)";
@@ -185,13 +178,12 @@ void server::close_all() {
     for (auto& [id, p] : peers_) peer(p).close();
 }
 
-void server::log(std::string_view peer_address, std::string_view what) const {
-    std::string line(o_.log_name);
-    line += ": ";
-    line += peer_address.empty() ? std::string_view("a client") : peer_address;
-    line += " ";
-    line += what;
-    log_line(log_level::warning, line);
+void server::log(std::string_view peer_address, std::string_view what) const { log_peer(o_.log_name, peer_address, what); }
+
+bool server::admit(const std::string& address) const {
+    if (active_ < o_.max_connections) return true;
+    log(address, "refused: " + std::to_string(active_) + " connections already (max_connections)");
+    return false;
 }
 
 task<void> server::serve_connection(transport t, std::string peer_address) {
@@ -283,11 +275,8 @@ task<void> server::serve(acceptor& a, std::stop_token st) {
     while (!st.stop_requested()) {
         auto c = co_await a.accept({st});
         if (!c) break;
-        std::string address = peer_name(*c);
-        if (active_ >= o_.max_connections) {
-            log(address, "refused: " + std::to_string(active_) + " connections already (max_connections)");
-            continue;  // the socket closes here
-        }
+        std::string address = c->peer_address();
+        if (!admit(address)) continue;  // the socket closes here
         const bool local = c->peer_is_local();
         clients.spawn(serve_connection(transport(std::move(*c), local), std::move(address)));
     }
@@ -300,11 +289,8 @@ task<void> server::serve_tls(acceptor& a, const tls_context& ctx, std::stop_toke
     while (!st.stop_requested()) {
         auto c = co_await a.accept({st});
         if (!c) break;
-        std::string address = peer_name(*c);
-        if (active_ >= o_.max_connections) {
-            log(address, "refused: " + std::to_string(active_) + " connections already (max_connections)");
-            continue;
-        }
+        std::string address = c->peer_address();
+        if (!admit(address)) continue;
         const bool local = c->peer_is_local();
         clients.spawn([](server& self, socket_stream raw, const tls_context& ctx, bool local,
                          std::string address) -> task<void> {

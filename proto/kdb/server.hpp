@@ -132,6 +132,8 @@ public:
 
 private:
     task<void> run_peer(std::shared_ptr<peer_state> p);
+    // Whether another connection may be served; logs the refusal if not.
+    bool admit(const std::string& address) const;
 
     server_options o_;
     login_handler login_;

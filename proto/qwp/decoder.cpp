@@ -1,5 +1,8 @@
 #include <qwire/proto/qwp/decoder.hpp>
 
+#include <qwire/proto/qwp/detail/reader.hpp>
+#include <qwire/proto/qwp/utf8.hpp>
+
 #include <algorithm>
 #include <bit>
 #include <cstdio>
@@ -7,16 +10,11 @@
 #include <cstring>
 #include <limits>
 
-#include <qwire/proto/qwp/detail/reader.hpp>
-#include <qwire/proto/qwp/utf8.hpp>
-
 namespace qwire::qwp {
 
 using detail::reader;
 
 namespace {
-
-
 
 struct bit_reader {
     std::span<const std::byte> in;

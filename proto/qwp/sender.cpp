@@ -56,9 +56,14 @@ struct sender::impl {
         pipe.reset();
     }
 
-    static bool terminal_error(std::error_code err) {
-        return err == errc::unauthorized || err == errc::bad_request || err == errc::version_mismatch ||
-               err == errc::durable_ack_unavailable || err == std::errc::operation_canceled || !retriable(err);
+    // Unauthorized, bad request, version mismatch, no durable acks: none of
+    // them is retriable. A cancel ends the attempt too.
+    static bool terminal_error(std::error_code err) { return err == std::errc::operation_canceled || !retriable(err); }
+
+    // Starts the reconnect budget at the first failure; whether it is spent.
+    bool out_of_time(std::optional<clock::time_point>& first_failure) const {
+        if (!first_failure) first_failure = clock::now();
+        return clock::now() >= *first_failure + cfg.reconnect_max_duration;
     }
 
     // On a new connection: registers the symbol dictionary again, then
@@ -171,8 +176,7 @@ struct sender::impl {
                 co_return result<void>{};
             }
             const bool kept = pipe->next_sequence() > seq_before;
-            if (!first_failure) first_failure = clock::now();
-            if (clock::now() >= *first_failure + cfg.reconnect_max_duration) co_return seq.error();
+            if (out_of_time(first_failure)) co_return seq.error();
             auto r = co_await recover(seq.error(), o, *first_failure);
             if (!r) co_return r;
             if (kept) {
@@ -248,8 +252,7 @@ struct sender::impl {
             if (w) co_return w;
             // The OK did not come: reconnect, replay, commit again, within
             // the reconnect budget counted from the first failure.
-            if (!first_failure) first_failure = clock::now();
-            if (clock::now() >= *first_failure + cfg.reconnect_max_duration) co_return w;
+            if (out_of_time(first_failure)) co_return w;
             auto r = co_await recover(w.error(), o, *first_failure);
             if (!r) co_return r;
         }

@@ -39,13 +39,7 @@ struct test_server::impl {
         return (z ^ (z >> 31)) % n == 0;
     }
 
-    static void log(std::string_view peer, std::string_view what) {
-        std::string line = "qwp test server: ";
-        line += peer.empty() ? std::string_view("a client") : peer;
-        line += " ";
-        line += what;
-        log_line(log_level::warning, line);
-    }
+    static void log(std::string_view peer, std::string_view what) { log_peer("qwp test server", peer, what); }
 
     op_options until(std::chrono::milliseconds d) const {
         op_options o(stop.get_token());
@@ -114,8 +108,7 @@ struct test_server::impl {
             ~release() { --n; }
         } counted{active};
         const bool local = raw.peer_is_local();
-        std::string peer;
-        if (auto e = raw.peer_endpoint()) peer = e->to_string();
+        std::string peer = raw.peer_address();
         if (!tls) {
             co_await serve_stream(any_stream(std::move(raw), local), std::move(peer), self);
             co_return;
@@ -186,9 +179,7 @@ struct test_server::impl {
                 if (m.error() == std::errc::timed_out && !stop.stop_requested())
                     log(peer, "closed: no whole message for " + std::to_string(opt.idle_timeout.count()) +
                                   " ms (idle_timeout)");
-                else if (m.error() != ws::errc::closed && m.error() != qwire::errc::eof &&
-                         m.error() != std::errc::connection_reset && !stop.stop_requested() &&
-                         m.error() != qwire::errc::shutting_down && m.error() != std::errc::operation_canceled)
+                else if (m.error() != ws::errc::closed && !is_disconnect(m.error()) && !stop.stop_requested())
                     log(peer, "closed: " + m.error().message());
                 break;
             }
@@ -549,9 +540,7 @@ task<void> test_server::run() {
         if (!s) break;
         if (p_->active >= p_->opt.max_connections) {
             ++p_->st.refused;
-            auto e = s->peer_endpoint();
-            p_->log(e ? e->to_string() : std::string(),
-                    "refused: " + std::to_string(p_->active) + " connections already (max_connections)");
+            p_->log(s->peer_address(), "refused: " + std::to_string(p_->active) + " connections already (max_connections)");
             continue;  // the socket closes here
         }
         conns.spawn(p_->serve(std::move(*s), this));
