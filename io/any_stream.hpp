@@ -1,6 +1,8 @@
-// any_stream: any byte_stream behind three function pointers, so that
-// protocol code (kdb+ sessions, WebSocket/QWP senders) is compiled once for
-// TCP, Unix sockets, TLS and the in-memory pipe.
+// any_stream: any byte_stream behind three function pointers, for a caller
+// that picks its transport at run time and accepts an indirect call (and a
+// coroutine frame) per read and write. qwire's own stages never use it on a
+// data path: they are templates over the stream below, and the connection
+// objects hide a whole stack behind one pointer instead.
 #pragma once
 
 #include <qwire/core/task.hpp>
@@ -35,6 +37,7 @@ public:
     // Whether the peer is on this machine (loopback or a Unix socket).
     bool local() const noexcept { return local_; }
     bool valid() const noexcept { return self_ != nullptr; }
+    void close() { shutdown(); }
     // Closes the stream underneath: pending reads and writes complete with
     // an error. The stream object itself lives until this object does.
     void shutdown() {
@@ -53,11 +56,7 @@ private:
 
     template <class S>
     static void shutdown_impl(void* p) {
-        auto* s = static_cast<S*>(p);
-        if constexpr (requires { s->close(); })
-            s->close();
-        else if constexpr (requires { s->next_layer().close(); })
-            s->next_layer().close();
+        close_stream(*static_cast<S*>(p));
     }
 
     std::unique_ptr<void, void (*)(void*)> self_{nullptr, [](void*) {}};

@@ -43,6 +43,32 @@ task<result<void>> read_exact(S& s, std::span<std::byte> buf, op_options o = {})
     co_return result<void>{};
 }
 
+// Whether the peer at the far end of s (or of the stream s runs over) is on
+// this machine: loopback or a Unix socket. Stages use it for policies such
+// as kdb+'s "never compress for a local peer". A stream that cannot tell
+// says false.
+template <class S>
+bool peer_is_local(S& s) {
+    if constexpr (requires { s.local(); })
+        return s.local();
+    else if constexpr (requires { s.peer_is_local(); })
+        return s.peer_is_local();
+    else if constexpr (requires { s.next_layer(); })
+        return peer_is_local(s.next_layer());
+    else
+        return false;
+}
+
+// Closes the transport at the bottom of s so that pending reads and writes
+// on every stage above it complete with an error.
+template <class S>
+void close_stream(S& s) {
+    if constexpr (requires { s.close(); })
+        s.close();
+    else if constexpr (requires { s.next_layer(); })
+        close_stream(s.next_layer());
+}
+
 inline std::span<const std::byte> as_bytes(std::string_view s) noexcept {
     return std::as_bytes(std::span<const char>(s.data(), s.size()));
 }

@@ -40,6 +40,8 @@ public:
     void shutdown_write() noexcept;
     void close() noexcept;
     bool is_open() const noexcept { return s_ != nullptr; }
+    // Both ends are in this process.
+    bool peer_is_local() const noexcept { return true; }
 
 private:
     std::shared_ptr<detail::pipe_state> s_;

@@ -94,14 +94,12 @@ void with_echo_server(Client client) {
             reactor r;
             kdb::server srv;
             srv.on_sync([](kdb::peer&, kdb::k x) -> task<result<kdb::k>> { co_return x; });
-            kdb::transport t(socket_stream(fd, r), true);
-            r.block_on(srv.serve_connection(std::move(t)));
+            r.block_on(srv.serve_connection(socket_stream(fd, r)));
         });
         pin_to(0);
         reactor r;
         r.block_on([](int fd, Client& client) -> task<void> {
-            kdb::transport t(socket_stream(fd), true);
-            auto opened = co_await kdb::connection::open(std::move(t));
+            auto opened = co_await kdb::connection::open(socket_stream(fd));
             auto conn = std::move(opened).value();
             co_await client(conn);
             conn.close();

@@ -25,7 +25,8 @@ struct pending {
 }  // namespace
 
 struct connection::state {
-    detail::session sess;
+    std::unique_ptr<session_base> sess_;
+    session_base& sess;
     std::deque<std::shared_ptr<pending>> pending_queries;
     std::deque<message> inbox;
     std::coroutine_handle<> receiver{};
@@ -34,8 +35,7 @@ struct connection::state {
     std::function<result<k>(const k&)> sync_handler;
     reactor* r;
 
-    state(transport t, int cap, const connection_options& o)
-        : sess(std::move(t), cap, o.compress, o.lim), r(reactor::current()) {}
+    explicit state(std::unique_ptr<session_base> s) : sess_(std::move(s)), sess(*sess_), r(reactor::current()) {}
 
     void complete(pending& p, result<k> v) {
         if (p.abandoned) return;
@@ -54,7 +54,7 @@ struct connection::state {
             complete(*p, failure);
         }
         if (receiver) r->schedule(std::exchange(receiver, {}));
-        sess.io().shutdown();
+        sess.shutdown();
     }
 };
 
@@ -152,24 +152,6 @@ struct response_awaiter {
 
 }  // namespace
 
-task<result<int>> client_handshake(transport& t, const std::string& credentials, int capability,
-                                   clock::duration timeout) {
-    std::string hello = credentials;
-    hello.push_back(static_cast<char>(capability));
-    hello.push_back('\0');
-    const const_buffer piece = buffer(std::string_view(hello));
-    const op_options o{clock::now() + timeout};
-    if (auto w = co_await t.write_all(std::span(&piece, 1), o); !w) co_return w.error();
-    std::byte reply{};
-    auto n = co_await t.read_some(std::span(&reply, 1), o);
-    if (!n) {
-        // The server closes the connection to refuse us.
-        if (n.error() == qwire::errc::eof || n.error() == std::errc::connection_reset) co_return errc::access_denied;
-        co_return n.error();
-    }
-    co_return std::min(static_cast<int>(reply), capability);
-}
-
 connection& connection::operator=(connection&& o) noexcept {
     if (this != &o) {
         close();
@@ -180,19 +162,16 @@ connection& connection::operator=(connection&& o) noexcept {
 
 connection::~connection() { close(); }
 
-task<result<connection>> connection::open(transport t, connection_options o) {
-    auto cap = co_await client_handshake(t, o.credentials, o.capability, o.handshake_timeout);
-    if (!cap) co_return cap.error();
-    auto s = std::make_shared<state>(std::move(t), *cap, o);
+connection connection::start(std::unique_ptr<session_base> sess) {
+    auto s = std::make_shared<state>(std::move(sess));
     reactor::current()->spawn(read_loop(s));
-    co_return connection(std::move(s));
+    return connection(std::move(s));
 }
 
 task<result<connection>> connection::connect_tcp(std::string host, std::uint16_t port, connection_options o) {
     auto s = co_await tcp_connect(std::move(host), port, {clock::now() + o.handshake_timeout});
     if (!s) co_return s.error();
-    const bool local = s->peer_is_local();
-    co_return co_await open(transport(std::move(*s), local), std::move(o));
+    co_return co_await open(std::move(*s), std::move(o));
 }
 
 task<result<connection>> connection::connect_unix(std::uint16_t port, connection_options o) {
@@ -202,7 +181,7 @@ task<result<connection>> connection::connect_unix(std::uint16_t port, connection
 task<result<connection>> connection::connect_unix_path(std::string path, connection_options o) {
     auto s = co_await unix_connect(path, {clock::now() + o.handshake_timeout});
     if (!s) co_return s.error();
-    co_return co_await open(transport(std::move(*s), true), std::move(o));
+    co_return co_await open(std::move(*s), std::move(o));
 }
 
 task<result<connection>> connection::connect_tls(std::string host, std::uint16_t port, const tls_context& ctx,
@@ -210,10 +189,9 @@ task<result<connection>> connection::connect_tls(std::string host, std::uint16_t
     const op_options deadline{clock::now() + o.handshake_timeout};
     auto s = co_await tcp_connect(host, port, deadline);
     if (!s) co_return s.error();
-    const bool local = s->peer_is_local();
     auto t = co_await tls_stream<socket_stream>::connect(std::move(*s), ctx, host, deadline);
     if (!t) co_return t.error();
-    co_return co_await open(transport(std::move(*t), local), std::move(o));
+    co_return co_await open(std::move(*t), std::move(o));
 }
 
 task<result<k>> connection::query(k request, op_options o) {

@@ -44,8 +44,11 @@ public:
     connection& operator=(connection&&) noexcept;
     ~connection();
 
-    // The kdb+ handshake over an already-connected transport.
-    static task<result<connection>> open(transport t, connection_options o = {});
+    // The kdb+ handshake over a stream the caller connected: a socket, TLS
+    // over one, the in-memory pipe, any byte_stream. The connection keeps
+    // the stream; nothing between it and the session is type-erased.
+    template <byte_stream S>
+    static task<result<connection>> open(S t, connection_options o = {});
     static task<result<connection>> connect_tcp(std::string host, std::uint16_t port, connection_options o = {});
     // kdb+'s Unix socket for a port (the Linux abstract name "@/tmp/kx.<port>").
     static task<result<connection>> connect_unix(std::uint16_t port, connection_options o = {});
@@ -82,12 +85,16 @@ public:
 
 private:
     explicit connection(std::shared_ptr<state> s) : s_(std::move(s)) {}
+    // Starts the connection over a session past its handshake.
+    static connection start(std::unique_ptr<session_base> sess);
     std::shared_ptr<state> s_;
 };
 
-// The client side of the handshake: sends credentials and capability, reads
-// the server's one-byte reply. A connection closed instead is access denied.
-task<result<int>> client_handshake(transport& t, const std::string& credentials, int capability,
-                                   clock::duration timeout);
+template <byte_stream S>
+task<result<connection>> connection::open(S t, connection_options o) {
+    auto cap = co_await client_handshake(t, o.credentials, o.capability, o.handshake_timeout);
+    if (!cap) co_return cap.error();
+    co_return start(std::make_unique<session<S>>(std::move(t), *cap, o.compress, o.lim));
+}
 
 }  // namespace qwire::kdb

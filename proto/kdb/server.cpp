@@ -5,7 +5,8 @@
 namespace qwire::kdb {
 
 struct peer_state {
-    detail::session sess;
+    std::unique_ptr<session_base> sess_;
+    session_base& sess;
     std::uint64_t id;
     std::string user;
     std::string address;
@@ -17,15 +18,16 @@ struct peer_state {
     bool flush_scheduled = false;  // a flush_later is waiting to run
     unsigned deferred_open = 0;    // deferred responses not yet sent
 
-    peer_state(transport t, int cap, const server_options& o, std::uint64_t i, std::string u, std::string a,
-               const server* s)
-        : sess(std::move(t), cap, o.compress, o.lim),
+    peer_state(std::unique_ptr<session_base> s, const server_options& o, std::uint64_t i, std::string u, std::string a,
+               const server* srv)
+        : sess_(std::move(s)),
+          sess(*sess_),
           id(i),
           user(std::move(u)),
           address(std::move(a)),
           max_queue(o.max_send_queue_bytes),
           policy(o.slow_peer),
-          owner(s) {
+          owner(srv) {
         sess.set_read_timeouts(o.idle_timeout, o.read_timeout);
     }
 };
@@ -68,23 +70,7 @@ std::string close_reason(std::error_code ec, const server_options& o) {
 
 // ---- handshake ----
 
-task<result<login_request>> server_handshake(transport& t, std::size_t max_credentials, clock::duration timeout) {
-    const op_options o{clock::now() + timeout};
-    std::string got;
-    std::byte buf[256];
-    // Read until the terminating NUL. A client sends nothing more before our
-    // reply, so nothing past the NUL can be lost.
-    for (;;) {
-        auto n = co_await t.read_some(buf, o);
-        if (!n) co_return n.error();
-        got.append(reinterpret_cast<const char*>(buf), *n);
-        if (const auto nul = got.find('\0'); nul != std::string::npos) {
-            if (nul + 1 != got.size()) co_return errc::unexpected_message;
-            got.resize(nul);
-            break;
-        }
-        if (got.size() > max_credentials) co_return errc::handshake_too_long;
-    }
+login_request detail::parse_login(std::string got) {
     login_request req;
     // A capability byte is a control character right before the NUL;
     // pre-2.6 clients send none.
@@ -95,7 +81,7 @@ task<result<login_request>> server_handshake(transport& t, std::size_t max_crede
     const auto colon = got.find(':');
     req.user = got.substr(0, colon);
     if (colon != std::string::npos) req.password = got.substr(colon + 1);
-    co_return req;
+    return req;
 }
 
 // ---- deferred responses and peers ----
@@ -154,7 +140,7 @@ deferred_response peer::defer() {
 void peer::close() {
     if (!s_->closed) {
         s_->closed = true;
-        s_->sess.io().shutdown();
+        s_->sess.shutdown();
     }
 }
 
@@ -186,35 +172,20 @@ bool server::admit(const std::string& address) const {
     return false;
 }
 
-task<void> server::serve_connection(transport t, std::string peer_address) {
-    ++active_;
-    struct release {
-        std::size_t& n;
-        ~release() { --n; }
-    } counted{active_};
-    auto login = co_await server_handshake(t, o_.max_credentials, o_.handshake_timeout);
-    // A bad handshake or refused login just closes the connection, as kdb+
-    // does: the client reads that as access denied.
+std::optional<int> server::agree(const result<login_request>& login, const std::string& peer_address) const {
     if (!login) {
         if (login.error() != qwire::errc::eof) log(peer_address, "refused: handshake failed (" + login.error().message() + ")");
-        t.shutdown();
-        co_return;
+        return std::nullopt;
     }
     if (login_ && !login_(login->user, login->password)) {
         log(peer_address, "refused: access denied for user '" + login->user + "'");
-        t.shutdown();
-        co_return;
+        return std::nullopt;
     }
-    const int cap = std::min(login->capability, o_.capability);
-    const std::byte reply = static_cast<std::byte>(cap);
-    const const_buffer piece{&reply, 1};
-    auto replied = co_await t.write_all(std::span(&piece, 1), {clock::now() + o_.handshake_timeout});
-    if (!replied) co_return;
-    auto p = std::make_shared<peer_state>(std::move(t), cap, o_, next_id_++, login->user, std::move(peer_address), this);
-    co_await run_peer(std::move(p));
+    return std::min(login->capability, o_.capability);
 }
 
-task<void> server::run_peer(std::shared_ptr<peer_state> p) {
+task<void> server::run_peer(std::unique_ptr<session_base> sess, std::string user, std::string peer_address) {
+    auto p = std::make_shared<peer_state>(std::move(sess), o_, next_id_++, std::move(user), std::move(peer_address), this);
     peers_.emplace(p->id, p);
     peer handle(p);
     if (open_) open_(handle);
@@ -265,7 +236,7 @@ task<void> server::run_peer(std::shared_ptr<peer_state> p) {
         }
     }
     p->closed = true;
-    p->sess.io().shutdown();
+    p->sess.shutdown();
     peers_.erase(p->id);
     if (close_) close_(handle);
 }
@@ -277,8 +248,7 @@ task<void> server::serve(acceptor& a, std::stop_token st) {
         if (!c) break;
         std::string address = c->peer_address();
         if (!admit(address)) continue;  // the socket closes here
-        const bool local = c->peer_is_local();
-        clients.spawn(serve_connection(transport(std::move(*c), local), std::move(address)));
+        clients.spawn(serve_connection(std::move(*c), std::move(address)));
     }
     close_all();
     co_await clients.join();
@@ -291,10 +261,8 @@ task<void> server::serve_tls(acceptor& a, const tls_context& ctx, std::stop_toke
         if (!c) break;
         std::string address = c->peer_address();
         if (!admit(address)) continue;
-        const bool local = c->peer_is_local();
-        clients.spawn([](server& self, socket_stream raw, const tls_context& ctx, bool local,
-                         std::string address) -> task<void> {
-            ++self.active_;
+        clients.spawn([](server& self, socket_stream raw, const tls_context& ctx, std::string address) -> task<void> {
+            ++self.active_;  // the TLS handshake counts as a connection
             auto t = co_await tls_stream<socket_stream>::accept(std::move(raw), ctx,
                                                                 {clock::now() + self.o_.handshake_timeout});
             --self.active_;
@@ -302,8 +270,8 @@ task<void> server::serve_tls(acceptor& a, const tls_context& ctx, std::stop_toke
                 self.log(address, "refused: TLS handshake failed (" + t.error().message() + ")");
                 co_return;
             }
-            co_await self.serve_connection(transport(std::move(*t), local), std::move(address));
-        }(*this, std::move(*c), ctx, local, std::move(address)));
+            co_await self.serve_connection(std::move(*t), std::move(address));
+        }(*this, std::move(*c), ctx, std::move(address)));
     }
     close_all();
     co_await clients.join();

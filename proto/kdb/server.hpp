@@ -17,6 +17,7 @@
 #include <qwire/proto/kdb/session.hpp>
 
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -119,9 +120,10 @@ public:
     task<void> serve(acceptor& a, std::stop_token st = {});
     // The same over TLS (the TLS handshake first, then kdb+'s).
     task<void> serve_tls(acceptor& a, const tls_context& ctx, std::stop_token st = {});
-    // Serves one connected client until it leaves; peer_address names it in
-    // log lines.
-    task<void> serve_connection(transport t, std::string peer_address = {});
+    // Serves one connected client over any byte stream (a socket, TLS, the
+    // in-memory pipe) until it leaves; peer_address names it in log lines.
+    template <byte_stream S>
+    task<void> serve_connection(S t, std::string peer_address = {});
 
     // Connected clients, for pushing to them.
     std::vector<peer> peers() const;
@@ -131,7 +133,17 @@ public:
     void log(std::string_view peer_address, std::string_view what) const;
 
 private:
-    task<void> run_peer(std::shared_ptr<peer_state> p);
+    // Counts a connection being served for as long as it lives.
+    struct counted {
+        std::size_t& n;
+        explicit counted(std::size_t& c) : n(c) { ++n; }
+        counted(const counted&) = delete;
+        ~counted() { --n; }
+    };
+    // The capability to agree for a hello, or nullopt when the handshake
+    // failed or the login is refused (logged).
+    std::optional<int> agree(const result<login_request>& login, const std::string& peer_address) const;
+    task<void> run_peer(std::unique_ptr<session_base> sess, std::string user, std::string peer_address);
     // Whether another connection may be served; logs the refusal if not.
     bool admit(const std::string& address) const;
 
@@ -145,12 +157,22 @@ private:
     std::unordered_map<std::uint64_t, std::shared_ptr<peer_state>> peers_;
 };
 
-// The server side of the handshake: reads credentials and capability (at
-// most max_credentials bytes), splits user and password at the first ':'.
-struct login_request {
-    std::string user, password;
-    int capability = 0;
-};
-task<result<login_request>> server_handshake(transport& t, std::size_t max_credentials, clock::duration timeout);
+template <byte_stream S>
+task<void> server::serve_connection(S t, std::string peer_address) {
+    const counted live(active_);
+    auto login = co_await server_handshake(t, o_.max_credentials, o_.handshake_timeout);
+    // A bad handshake or refused login just closes the connection, as kdb+
+    // does: the client reads that as access denied.
+    const auto cap = agree(login, peer_address);
+    if (!cap) {
+        close_stream(t);
+        co_return;
+    }
+    const std::byte reply = static_cast<std::byte>(*cap);
+    auto replied = co_await t.write_all(std::span(&reply, 1), {clock::now() + o_.handshake_timeout});
+    if (!replied) co_return;
+    co_await run_peer(std::make_unique<session<S>>(std::move(t), *cap, o_.compress, o_.lim), std::move(login->user),
+                      std::move(peer_address));
+}
 
 }  // namespace qwire::kdb

@@ -11,7 +11,6 @@
 #include <qwire/core/log.hpp>
 #include <qwire/core/scope.hpp>
 #include <qwire/core/when_all.hpp>
-#include <qwire/io/any_stream.hpp>
 #include <qwire/io/pipe.hpp>
 #include <qwire/proto/http/http.hpp>
 #include <qwire/proto/kdb/tick.hpp>
@@ -59,8 +58,8 @@ task<void> feed_tickerplant(std::span<const std::byte> in) {
                                     .value());
     scope s;
     auto [sub_client, sub_server] = pipe_stream::make_pair();
-    s.spawn(srv.serve_connection(any_stream(std::move(sub_server), true)));
-    auto c = co_await kdb::connection::open(any_stream(std::move(sub_client), true));
+    s.spawn(srv.serve_connection(std::move(sub_server)));
+    auto c = co_await kdb::connection::open(std::move(sub_client));
     std::optional<kdb::subscriber> sub;
     if (c) {
         const std::vector<std::string> ibm{"IBM"};
@@ -68,7 +67,7 @@ task<void> feed_tickerplant(std::span<const std::byte> in) {
         if (sr) sub.emplace(std::move(*sr));
     }
     auto [feed, feed_server] = pipe_stream::make_pair();
-    s.spawn(srv.serve_connection(any_stream(std::move(feed_server), true)));
+    s.spawn(srv.serve_connection(std::move(feed_server)));
     const std::byte hello[] = {std::byte{'f'}, std::byte{3}, std::byte{0}};
     std::byte cap[1];
     // Named results: g++ 12 miscompiles a co_await inside a condition.
@@ -108,7 +107,7 @@ task<void> feed_client(std::span<const std::byte> in) {
         kdb::connection_options o;
         o.lim.max_message_bytes = 1 << 22;
         o.lim.max_decoded_bytes = 1 << 24;
-        auto c = co_await kdb::connection::open(any_stream(std::move(p), true), o);
+        auto c = co_await kdb::connection::open(std::move(p), o);
         if (!c) co_return;
         auto v = co_await c->query("x");
         if (v) (void)kdb::to_string(*v);

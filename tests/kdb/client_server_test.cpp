@@ -1,6 +1,7 @@
 #include <qwire/proto/kdb/display.hpp>
 #include <qwire/core/timer.hpp>
 #include <qwire/core/when_all.hpp>
+#include <qwire/io/any_stream.hpp>
 #include <qwire/io/pipe.hpp>
 #include <qwire/io/tcp.hpp>
 #include <qwire/io/unix_socket.hpp>
@@ -48,14 +49,14 @@ auto over_pipe(server& srv, F client_body, connection_options o = {}, bool local
     reactor r;
     auto [a, b] = qwire::pipe_stream::make_pair();
     auto client = [&](qwire::pipe_stream s) -> task<T> {
-        transport t(std::move(s), local);
-        result<connection> opened = co_await connection::open(std::move(t), o);
+        // An any_stream, to say whether the peer counts as local.
+        result<connection> opened = co_await connection::open(qwire::any_stream(std::move(s), local), o);
         connection c = std::move(opened).value();
         T out = co_await client_body(c);
         c.close();
         co_return out;
     };
-    auto [_, out] = r.block_on(when_all(srv.serve_connection(transport(std::move(b), local)), client(std::move(a))));
+    auto [_, out] = r.block_on(when_all(srv.serve_connection(std::move(b)), client(std::move(a))));
     return out;
 }
 
@@ -118,8 +119,8 @@ TEST_CASE("kdb handshake: login hook, access denied, capability negotiation") {
     auto [a, b] = qwire::pipe_stream::make_pair();
     connection_options bad;
     bad.credentials = "alice:wrong";
-    auto [_, denied] = r.block_on(when_all(srv.serve_connection(transport(std::move(b), true)),
-                                           connection::open(transport(std::move(a), true), bad)));
+    auto [_, denied] = r.block_on(when_all(srv.serve_connection(std::move(b)),
+                                           connection::open(std::move(a), bad)));
     CHECK(denied.error() == errc::access_denied);
 }
 
@@ -127,7 +128,7 @@ TEST_CASE("kdb handshake: server side parsing") {
     reactor r;
     auto check = [&](std::string hello, std::size_t limit = 1024) {
         auto [a, b] = qwire::pipe_stream::make_pair();
-        transport t(std::move(b), true);
+        qwire::pipe_stream t = std::move(b);
         auto writer = [](qwire::pipe_stream s, std::string h) -> task<void> {
             (void)co_await s.write_all(qwire::as_bytes(h));
             s.shutdown_write();
@@ -290,19 +291,19 @@ TEST_CASE("kdb compression: auto, always, never on the wire") {
         o.compress = policy;
         std::vector<std::int64_t> big(5000, 7);
         auto client = [&](qwire::pipe_stream s) -> task<void> {
-            auto c = (co_await connection::open(transport(std::move(s), local), o)).value();
+            auto c = (co_await connection::open(qwire::any_stream(std::move(s), local), o)).value();
             (void)co_await c.send_async(new_long_list(big));
             (void)co_await c.query("sync");  // never answered: the raw server closes
         };
         auto raw = [](qwire::pipe_stream s) -> task<std::vector<std::byte>> {
-            transport t(std::move(s), true);
+            qwire::pipe_stream t = std::move(s);
             (void)co_await server_handshake(t, 1024, 1s);
             const std::byte cap{3};
             const qwire::const_buffer piece{&cap, 1};
             (void)co_await t.write_all(std::span(&piece, 1));
             std::vector<std::byte> header(8);
             (void)co_await qwire::read_exact(t, std::span(header));
-            t.shutdown();
+            t.close();
             co_return header;
         };
         auto [_, header] = r.block_on(when_all(client(std::move(a)), raw(std::move(b))));
