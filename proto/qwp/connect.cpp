@@ -1,83 +1,53 @@
 #include <qwire/proto/qwp/connect.hpp>
 
-#include <qwire/io/tcp.hpp>
-#include <qwire/io/tls.hpp>
-
 #include <algorithm>
 #include <charconv>
 
 namespace qwire::qwp {
 
-task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const config& c, const config::address& a,
-                                                                          std::string path, http::headers extra,
-                                                                          op_options o) {
-    op_options connect_o = o;
-    if (c.connect_timeout.count() > 0) {
-        const auto d = clock::now() + c.connect_timeout;
-        connect_o.deadline = o.deadline ? std::min(*o.deadline, d) : d;
-    }
-    auto tcp = co_await tcp_connect(a.host, a.port, connect_o);
-    if (!tcp) co_return tcp.error();
-    const bool local = tcp->peer_is_local();
-    any_stream s;
-    if (c.tls) {
-        auto ctx = tls_context::client();
-        if (!ctx) co_return ctx.error();
-        if (!c.tls_verify) {
-            ctx->set_verify_peer(false);
-        } else {
-            const std::string roots = c.tls_roots.empty() ? "/etc/ssl/certs/ca-certificates.crt" : c.tls_roots;
-            if (auto r = ctx->load_ca_file(roots); !r) co_return r.error();
-        }
-        op_options auth_o = o;
-        const auto auth_deadline = clock::now() + c.auth_timeout;
-        auth_o.deadline = o.deadline ? std::min(*o.deadline, auth_deadline) : auth_deadline;
-        auto t = co_await tls_stream<socket_stream>::connect(std::move(*tcp), *ctx, a.host, auth_o);
-        if (!t) co_return t.error();
-        s = any_stream(std::move(*t), local);
-    } else {
-        s = any_stream(std::move(*tcp), local);
-    }
-    co_return co_await open_ws(c, std::move(s), a.host + ":" + std::to_string(a.port), std::move(path), std::move(extra), o);
+namespace detail {
+
+std::string host_header(const config::address& a) { return a.host + ":" + std::to_string(a.port); }
+
+op_options within(op_options o, clock::duration d) {
+    if (d.count() <= 0) return o;
+    const auto until = clock::now() + d;
+    o.deadline = o.deadline ? std::min(*o.deadline, until) : until;
+    return o;
 }
 
-task<result<std::pair<ws::stream<any_stream>, http::response>>> open_ws(const config& c, any_stream s, std::string host,
-                                                                          std::string path, http::headers extra,
-                                                                          op_options o) {
-    op_options auth_o = o;
-    const auto auth_deadline = clock::now() + c.auth_timeout;
-    auth_o.deadline = o.deadline ? std::min(*o.deadline, auth_deadline) : auth_deadline;
+http::headers upgrade_headers(const config& c, http::headers extra) {
     extra.add("X-QWP-Max-Version", "1");
     if (!c.client_id.empty()) extra.add("X-QWP-Client-Id", c.client_id);
-    if (!c.token.empty()) extra.add("Authorization", http::bearer_auth(c.token));
-    else if (!c.username.empty()) extra.add("Authorization", http::basic_auth(c.username, c.password));
-    byte_buffer in;
-    auto resp = co_await ws::client_handshake(s, in, std::move(host), std::move(path), extra, auth_o);
-    if (!resp) co_return resp.error();
-    if (resp->status == 401 || resp->status == 403) co_return make_error_code(errc::unauthorized);
-    if (resp->status == 400 || resp->status == 426) co_return make_error_code(errc::bad_request);
-    if (resp->status == 404) co_return make_error_code(errc::no_qwp_endpoint);
-    if (resp->status != 101) co_return make_error_code(errc::handshake_rejected);
-    if (auto v = resp->headers.get("X-QWP-Version"); v && *v != "1") co_return make_error_code(errc::version_mismatch);
-    ws::stream_options wo;
-    wo.max_message_size = 256 << 20;  // the reference clients' sanity cap
-    co_return std::pair(ws::stream<any_stream>(std::move(s), ws::role::client, std::move(in), wo), std::move(*resp));
+    if (!c.token.empty())
+        extra.add("Authorization", http::bearer_auth(c.token));
+    else if (!c.username.empty())
+        extra.add("Authorization", http::basic_auth(c.username, c.password));
+    return extra;
 }
 
-task<result<std::pair<ws::stream<any_stream>, server_info>>> open_ingress(const config& c, const config::address& a,
-                                                                           op_options o, const stream_factory* factory) {
-    http::headers extra;
-    if (c.request_durable_ack) extra.add("X-QWP-Request-Durable-Ack", "true");
-    result<std::pair<ws::stream<any_stream>, http::response>> w = make_error_code(errc::must_close);
-    if (factory) {
-        auto s = co_await (*factory)(o);
-        if (!s) co_return s.error();
-        w = co_await open_ws(c, std::move(*s), a.host + ":" + std::to_string(a.port), "/write/v4", std::move(extra), o);
+result<void> check_answer(const http::response& r) {
+    if (r.status == 401 || r.status == 403) return make_error_code(errc::unauthorized);
+    if (r.status == 400 || r.status == 426) return make_error_code(errc::bad_request);
+    if (r.status == 404) return make_error_code(errc::no_qwp_endpoint);
+    if (r.status != 101) return make_error_code(errc::handshake_rejected);
+    if (auto v = r.headers.get("X-QWP-Version"); v && *v != "1") return make_error_code(errc::version_mismatch);
+    return {};
+}
+
+result<tls_context> client_tls(const config& c) {
+    auto ctx = tls_context::client();
+    if (!ctx) return ctx.error();
+    if (!c.tls_verify) {
+        ctx->set_verify_peer(false);
     } else {
-        w = co_await open_ws(c, a, "/write/v4", std::move(extra), o);
+        const std::string roots = c.tls_roots.empty() ? "/etc/ssl/certs/ca-certificates.crt" : c.tls_roots;
+        if (auto r = ctx->load_ca_file(roots); !r) return r.error();
     }
-    if (!w) co_return w.error();
-    const http::response& resp = w->second;
+    return ctx;
+}
+
+result<server_info> ingress_info(const config& c, const http::response& resp) {
     server_info info;
     if (auto m = resp.headers.get("X-QWP-Max-Batch-Size")) {
         std::uint64_t n = 0;
@@ -86,8 +56,25 @@ task<result<std::pair<ws::stream<any_stream>, server_info>>> open_ingress(const 
     }
     if (auto r = resp.headers.get("X-QuestDB-Role")) info.role = std::string(*r);
     info.durable_ack = resp.headers.get("X-QWP-Durable-Ack") == std::optional<std::string_view>("enabled");
-    if (c.request_durable_ack && !info.durable_ack) co_return make_error_code(errc::durable_ack_unavailable);
-    co_return std::pair(std::move(w->first), std::move(info));
+    if (c.request_durable_ack && !info.durable_ack) return make_error_code(errc::durable_ack_unavailable);
+    return info;
+}
+
+pipeline_base::options pipeline_options(const config& c, const server_info& info) {
+    pipeline_base::options po;
+    po.window = c.in_flight_window;
+    po.max_bytes = c.max_in_flight_bytes;
+    po.durable = info.durable_ack;
+    return po;
+}
+
+}  // namespace detail
+
+task<result<ingress>> open_ingress(const config& c, const config::address& a, op_options o) {
+    std::string host = detail::host_header(a);
+    co_return co_await with_stream<ingress>(c, a, o, [&](auto s) {
+        return open_ingress(c, std::move(s), std::move(host), o);
+    });
 }
 
 }  // namespace qwire::qwp

@@ -172,9 +172,44 @@ const decoded_column* result_batch::column(std::string_view name) const noexcept
 
 // ---------------------------------------------------------------- reader
 
+namespace {
+
+// The reader's connection: a ws::stream<S> for the stream it was opened
+// over, behind one pointer (one indirect call per message, never per read
+// or write).
+struct link {
+    virtual ~link() = default;
+    virtual task<result<void>> send(std::span<const std::byte> payload, op_options o) = 0;
+    virtual task<result<ws::message>> receive(op_options o) = 0;
+};
+
+template <byte_stream S>
+struct ws_link final : link {
+    explicit ws_link(ws::stream<S> w) : ws(std::move(w)) {}
+    task<result<void>> send(std::span<const std::byte> payload, op_options o) override {
+        return ws.send(ws::opcode::binary, payload, std::move(o));
+    }
+    task<result<ws::message>> receive(op_options o) override { return ws.receive(std::move(o)); }
+    ws::stream<S> ws;
+};
+
+struct upgraded {
+    std::unique_ptr<link> ws;
+    http::response answer;
+};
+
+template <byte_stream S>
+task<result<upgraded>> upgrade(const config& c, S s, std::string host, http::headers extra, op_options o) {
+    auto w = co_await open_ws(c, std::move(s), std::move(host), "/read/v1", std::move(extra), o);
+    if (!w) co_return w.error();
+    co_return upgraded{std::make_unique<ws_link<S>>(std::move(w->first)), std::move(w->second)};
+}
+
+}  // namespace
+
 struct reader::impl {
     config cfg;
-    std::unique_ptr<ws::stream<any_stream>> ws;
+    std::unique_ptr<link> ws;
     egress::server_info info;
     std::vector<std::string> dict;  // connection-scoped symbol dictionary
     std::vector<std::pair<std::string, type>> schema;
@@ -198,7 +233,7 @@ struct reader::impl {
     }
 
     task<result<void>> send(const std::vector<std::byte>& payload, op_options o) {
-        auto w = co_await ws->send(ws::opcode::binary, std::span<const std::byte>(payload), o);
+        auto w = co_await ws->send(std::span<const std::byte>(payload), o);
         if (!w) broken = true;
         co_return w;
     }
@@ -219,15 +254,18 @@ task<result<reader>> reader::connect(std::string_view conf, op_options o) {
         http::headers extra;
         extra.add("X-QWP-Accept-Encoding", "raw");
         if (p->cfg.max_batch_rows) extra.add("X-QWP-Max-Batch-Rows", std::to_string(p->cfg.max_batch_rows));
-        auto w = co_await open_ws(p->cfg, a, "/read/v1", std::move(extra), o);
+        const std::string host = detail::host_header(a);
+        auto w = co_await with_stream<upgraded>(p->cfg, a, o, [&](auto s) {
+            return upgrade(p->cfg, std::move(s), host, std::move(extra), o);
+        });
         if (!w) {
             last = w.error();
             if (last == errc::unauthorized || last == errc::bad_request) co_return last;
             continue;
         }
-        if (auto enc = w->second.headers.get("X-QWP-Content-Encoding"); enc && *enc != "raw")
+        if (auto enc = w->answer.headers.get("X-QWP-Content-Encoding"); enc && *enc != "raw")
             co_return make_error_code(errc::bad_config);  // only raw was offered
-        p->ws = std::make_unique<ws::stream<any_stream>>(std::move(w->first));
+        p->ws = std::move(w->ws);
         // SERVER_INFO comes first.
         auto m = co_await p->ws->receive(o);
         if (!m) co_return m.error();

@@ -17,7 +17,6 @@
 // sends that many bytes and the reader grants more as it consumes batches.
 #pragma once
 
-#include <qwire/io/any_stream.hpp>
 #include <qwire/proto/qwp/decoder.hpp>
 #include <qwire/proto/qwp/sender.hpp>
 #include <qwire/proto/ws/stream.hpp>

@@ -11,11 +11,11 @@ namespace qwire::qwp {
 
 struct sender::impl {
     config cfg;
-    stream_factory factory;  // empty: TCP (or TLS) to cfg.addrs
+    ingress_connector connector;
     server_info info;
     symbol_dict dict;
     message_builder mb;
-    std::unique_ptr<pipeline> pipe;
+    std::unique_ptr<pipeline_base> pipe;
     std::size_t addr = 0;
     bool first_frame = true;
     bool uncommitted = false;       // deferred frames since the last commit frame
@@ -33,18 +33,10 @@ struct sender::impl {
         return cfg.max_batch_bytes ? std::min(cfg.max_batch_bytes, info.max_batch_size) : server;
     }
 
-    pipeline::options pipe_options() const {
-        pipeline::options po;
-        po.window = cfg.in_flight_window;
-        po.max_bytes = cfg.max_in_flight_bytes;
-        po.durable = info.durable_ack;
-        return po;
-    }
-
     // Frames written on earlier connections and not yet covered by an OK,
     // oldest first, waiting to be replayed. Kept here, not in a local, so a
     // reconnect that fails halfway through its replay loses none of them.
-    std::deque<std::pair<std::vector<std::byte>, bool>> unsent;
+    replay_queue unsent;
 
     // Moves the dead pipeline's unacknowledged frames in front of those
     // still waiting from an earlier attempt (they were written before them).
@@ -104,10 +96,10 @@ struct sender::impl {
         std::error_code err;
         for (std::size_t attempt = 0;; ++attempt) {
             const config::address& a = cfg.addrs[addr % cfg.addrs.size()];
-            auto r = co_await open_ingress(cfg, a, o, factory ? &factory : nullptr);
+            auto r = co_await connector(cfg, a, o);
             if (r) {
-                info = std::move(r->second);
-                pipe = std::make_unique<pipeline>(std::move(r->first), pipe_options());
+                info = std::move(r->info);
+                pipe = std::move(r->pipe);
                 auto c = co_await catch_up(o);
                 if (c) break;
                 err = c.error();
@@ -271,11 +263,17 @@ task<result<sender>> sender::connect(std::string_view conf, op_options o) {
     co_return co_await connect(std::move(*c), o);
 }
 
-task<result<sender>> sender::connect(config c, op_options o) { co_return co_await connect(std::move(c), {}, o); }
+task<result<sender>> sender::connect(config c, op_options o) {
+    co_return co_await connect_with(std::move(c), ingress_connector{}, o);
+}
 
-task<result<sender>> sender::connect(config c, stream_factory factory, op_options o) {
+task<result<sender>> sender::connect_with(config c, ingress_connector connector, op_options o) {
     auto p = std::make_unique<impl>(std::move(c));
-    p->factory = std::move(factory);
+    p->connector = std::move(connector);
+    if (!p->connector)
+        p->connector = [](const config& cfg, const config::address& a, op_options oo) {
+            return open_ingress(cfg, a, std::move(oo));
+        };
     auto r = co_await p->reconnect(o, true);
     if (!r) co_return r.error();
     co_return sender(std::move(p));

@@ -19,10 +19,22 @@
 #include <qwire/proto/qwp/encoder.hpp>
 #include <qwire/proto/qwp/pipeline.hpp>
 
+#include <concepts>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 namespace qwire::qwp {
+
+namespace detail {
+template <class T>
+struct task_of_stream : std::false_type {};
+template <byte_stream S>
+struct task_of_stream<task<result<S>>> : std::true_type {};
+// F opens a stream: f(op_options) returns task<result<S>>, S a byte_stream.
+template <class F>
+concept opens_stream = std::invocable<F&, op_options> && task_of_stream<std::invoke_result_t<F&, op_options>>::value;
+}  // namespace detail
 
 // Delivery: every row a flush or sync reported as sent reaches the server
 // at least once. Frames are kept until an OK covers them and are replayed on
@@ -40,10 +52,25 @@ public:
 
     static task<result<sender>> connect(std::string_view conf, op_options o = {});
     static task<result<sender>> connect(config c, op_options o = {});
-    // Over streams the factory opens (a Unix socket, the pipe, TLS the
-    // caller configured) instead of TCP to c.addrs; c's other keys apply
-    // (c.addrs[0] names the Host header).
-    static task<result<sender>> connect(config c, stream_factory factory, op_options o = {});
+    // Over streams the factory opens instead of TCP to c.addrs: a callable
+    // taking op_options and returning task<result<S>> for any byte_stream S
+    // (a Unix socket, TLS the caller configured, the in-memory pipe; a
+    // stream_factory for an any_stream). Called for every connection; c's
+    // other keys apply (the address names the Host header). The stack is
+    // compiled for S: nothing between the pipeline and S is type-erased.
+    template <class F>
+        requires detail::opens_stream<F>
+    static task<result<sender>> connect(config c, F factory, op_options o = {}) {
+        return connect_with(
+            std::move(c),
+            [f = std::move(factory)](const config& cfg, const config::address& a, op_options oo) mutable {
+                return open_over(f, cfg, detail::host_header(a), std::move(oo));
+            },
+            std::move(o));
+    }
+    // Over connections the connector opens (each upgraded and with its
+    // pipeline; an empty connector: TCP or TLS to the config's addresses).
+    static task<result<sender>> connect_with(config c, ingress_connector connector, op_options o = {});
 
     // Sends the rows as deferred frames (a commit frame if the window would
     // otherwise fill with uncommitted frames); returns once written.
@@ -75,6 +102,12 @@ public:
     struct impl;
 
 private:
+    template <class F>
+    static task<result<ingress>> open_over(F& factory, const config& c, std::string host, op_options o) {
+        auto s = co_await factory(o);
+        if (!s) co_return s.error();
+        co_return co_await open_ingress(c, std::move(*s), std::move(host), o);
+    }
     explicit sender(std::unique_ptr<impl> p);
     std::unique_ptr<impl> p_;
 };

@@ -24,7 +24,8 @@ struct test_server::impl {
     std::stop_source stop;
     std::map<std::string, table_data> tables;
     counters st;
-    std::set<any_stream*> live;
+    // The streams being served, each with what closes it (stop() does).
+    std::map<void*, void (*)(void*)> live;
     std::optional<tls_context> tls;
     std::map<std::string, std::pair<status, std::string>> failures;
     std::size_t active = 0;          // connections being served
@@ -93,13 +94,18 @@ struct test_server::impl {
         return std::nullopt;
     }
 
+    template <class S>
+    void track(S* s) {
+        live[s] = [](void* p) { close_stream(*static_cast<S*>(p)); };
+    }
     struct unregister {
         impl* i;
-        any_stream* s;
+        void* s;
         ~unregister() { i->live.erase(s); }
     };
 
-    task<void> serve_egress(ws::stream<any_stream>& ws, const http::request& req);
+    template <byte_stream S>
+    task<void> serve_egress(ws::stream<S>& ws, const http::request& req);
 
     task<void> serve(socket_stream raw, test_server* self) {
         ++active;
@@ -107,10 +113,9 @@ struct test_server::impl {
             std::size_t& n;
             ~release() { --n; }
         } counted{active};
-        const bool local = raw.peer_is_local();
         std::string peer = raw.peer_address();
         if (!tls) {
-            co_await serve_stream(any_stream(std::move(raw), local), std::move(peer), self);
+            co_await serve_stream(std::move(raw), std::move(peer), self);
             co_return;
         }
         auto t = co_await tls_stream<socket_stream>::accept(std::move(raw), *tls, until(opt.handshake_timeout));
@@ -119,13 +124,14 @@ struct test_server::impl {
             log(peer, "refused: TLS handshake failed (" + t.error().message() + ")");
             co_return;
         }
-        co_await serve_stream(any_stream(std::move(*t), local), std::move(peer), self);
+        co_await serve_stream(std::move(*t), std::move(peer), self);
     }
 
-    task<void> serve_stream(any_stream sock, std::string peer, test_server* self) {
+    template <byte_stream S>
+    task<void> serve_stream(S sock, std::string peer, test_server* self) {
         const op_options stop_o(stop.get_token());
         ++st.connections;
-        live.insert(&sock);
+        track(&sock);
         unregister guard{this, &sock};
         byte_buffer in;
         auto req = co_await http::read_request(sock, in, until(opt.handshake_timeout));
@@ -158,8 +164,8 @@ struct test_server::impl {
         so.max_message_size = opt.max_frame;
         // The stream owns the socket from here; keep the registration on it.
         live.erase(&sock);
-        ws::stream<any_stream> ws(std::move(sock), ws::role::server, std::move(in), so);
-        live.insert(&ws.next_layer());
+        ws::stream<S> ws(std::move(sock), ws::role::server, std::move(in), so);
+        track(&ws.next_layer());
         guard.s = &ws.next_layer();
         if (egress_path) {
             co_await serve_egress(ws, *req);
@@ -393,7 +399,8 @@ std::optional<std::pair<std::string, std::size_t>> parse_select(std::string_view
 
 }  // namespace
 
-task<void> test_server::impl::serve_egress(ws::stream<any_stream>& ws, const http::request& req) {
+template <byte_stream S>
+task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::request& req) {
     const op_options stop_o(stop.get_token());
     std::size_t batch_rows = 65536;
     if (auto h = req.headers.get("X-QWP-Max-Batch-Rows")) {
@@ -528,6 +535,14 @@ std::string test_server::conf() const {
     return std::string(p_->tls ? "wss" : "ws") + "::addr=127.0.0.1:" + std::to_string(port()) + ";";
 }
 
+task<void> test_server::serve_stream(pipe_stream s, std::string peer) {
+    co_await p_->serve_stream(std::move(s), std::move(peer), this);
+}
+
+task<void> test_server::serve_stream(socket_stream s, std::string peer) {
+    co_await p_->serve_stream(std::move(s), std::move(peer), this);
+}
+
 task<void> test_server::serve_stream(any_stream s, std::string peer) {
     co_await p_->serve_stream(std::move(s), std::move(peer), this);
 }
@@ -552,8 +567,8 @@ void test_server::stop() {
     if (!p_) return;
     p_->stop.request_stop();
     p_->acc.close();
-    const auto live = p_->live;  // a copy: shutting a stream down may end its coroutine
-    for (auto* s : live) s->shutdown();
+    const auto live = p_->live;  // a copy: closing a stream may end its coroutine
+    for (auto [s, close] : live) close(s);
 }
 
 const std::map<std::string, test_server::table_data>& test_server::tables() const noexcept { return p_->tables; }

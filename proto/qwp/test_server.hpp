@@ -19,6 +19,8 @@
 #include <qwire/core/scope.hpp>
 #include <qwire/core/task.hpp>
 #include <qwire/io/any_stream.hpp>
+#include <qwire/io/pipe.hpp>
+#include <qwire/io/socket_stream.hpp>
 #include <qwire/io/socket.hpp>
 #include <qwire/proto/qwp/decoder.hpp>
 
@@ -93,8 +95,11 @@ public:
 
     // Serves until stop(); run it on the reactor (spawn or co_await).
     task<void> run();
-    // Serves one connection over a stream opened elsewhere (the pipe, say)
-    // until it ends; peer names it in log lines.
+    // Serves one connection over a stream opened elsewhere (the pipe, a
+    // socket accepted elsewhere, any stream as an any_stream) until it ends;
+    // peer names it in log lines.
+    task<void> serve_stream(pipe_stream s, std::string peer = {});
+    task<void> serve_stream(socket_stream s, std::string peer = {});
     task<void> serve_stream(any_stream s, std::string peer = {});
     // Stops accepting and drops every connection (like a killed server).
     void stop();

@@ -21,6 +21,7 @@
 #include <qwire/core/notifier.hpp>
 #include <qwire/core/task.hpp>
 #include <qwire/io/byte_stream.hpp>
+#include <qwire/io/message_stream.hpp>
 #include <qwire/proto/http/http.hpp>
 #include <qwire/proto/ws/frame.hpp>
 #include <qwire/proto/ws/handshake.hpp>
@@ -29,6 +30,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace qwire::ws {
 
@@ -99,6 +101,46 @@ public:
         const const_buffer piece = buffer(frames);
         co_return co_await write_locked(std::span(&piece, 1), std::move(o));
     }
+
+    // ---- message_stream (io/message_stream.hpp) ----
+
+    // One BINARY message.
+    task<result<void>> send(std::span<const const_buffer> pieces, op_options o = {}) {
+        return send(opcode::binary, pieces, std::move(o));
+    }
+    // Appends one BINARY frame with the pieces to `out` (masked with a fresh
+    // key on a client), to be written later with write_framed.
+    void frame(std::span<const const_buffer> pieces, byte_buffer& out) const {
+        if (role_ == role::client) {
+            const auto key = random_mask();
+            append_frame(out, opcode::binary, pieces, &key);
+        } else {
+            append_frame(out, opcode::binary, pieces, nullptr);
+        }
+    }
+    task<result<void>> write_framed(std::span<const std::byte> frames, op_options o = {}) {
+        return write_raw(frames, std::move(o));
+    }
+    // The payload of one frame made by frame(), unmasked.
+    bool unframe(std::span<const std::byte> framed, std::vector<std::byte>& payload) const {
+        auto p = parse_header(framed);
+        if (!p || !p->complete || framed.size() != p->h.header_length + p->h.payload_length) return false;
+        const auto body = framed.subspan(p->h.header_length);
+        payload.resize(body.size());
+        if (p->h.masked)
+            mask_copy(payload.data(), body.data(), body.size(), p->h.mask);
+        else if (!body.empty())
+            std::memcpy(payload.data(), body.data(), body.size());
+        return true;
+    }
+    // A PING (the peer answers with a PONG, which receive() skips).
+    task<result<void>> keepalive(op_options o = {}) {
+        return send(opcode::ping, std::span<const std::byte>(), std::move(o));
+    }
+    // Sends CLOSE 1000; receive() then ends with errc::closed on the answer.
+    task<result<void>> finish(op_options o = {}) { return close(close_code::normal, {}, std::move(o)); }
+    bool peer_closed() const noexcept { return peer_close_.has_value(); }
+    void shutdown() { close_stream(next_); }
 
     // The next BINARY (or accepted TEXT) message. A CLOSE from the peer
     // ends with errc::closed after this end answered it.

@@ -1,5 +1,6 @@
 // QWP over transports other than TCP: a Unix socket, and the in-memory pipe,
-// through a sender's stream factory.
+// through a sender's stream factory (the stack compiled for the stream the
+// factory returns), and a type-erased stream_factory.
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/pipe.hpp>
 #include <qwire/io/unix_socket.hpp>
@@ -45,10 +46,8 @@ TEST_CASE("qwp sender over a Unix socket, end to end") {
     result<void> done = make_error_code(qwire::errc::invalid_argument);
     auto client = [&]() -> task<void> {
         auto conf = config::parse("ws::addr=localhost:9000;").value();
-        auto factory = [path = so.unix_path](op_options o) -> task<result<any_stream>> {
-            auto s = co_await unix_connect(path, o);
-            if (!s) co_return s.error();
-            co_return any_stream(std::move(*s), true);
+        auto factory = [path = so.unix_path](op_options o) -> task<result<socket_stream>> {
+            co_return co_await unix_connect(path, o);
         };
         auto s = co_await sender::connect(conf, factory);
         REQUIRE(s);
@@ -70,11 +69,11 @@ TEST_CASE("qwp sender over the in-memory pipe, reconnecting over a new pipe when
     int opened = 0;
     result<void> done = make_error_code(qwire::errc::invalid_argument);
     scope connections;
-    auto factory = [&](op_options) -> task<result<any_stream>> {
+    auto factory = [&](op_options) -> task<result<pipe_stream>> {
         auto [ours, theirs] = pipe_stream::make_pair();
-        connections.spawn(server.serve_stream(any_stream(std::move(theirs), true), "pipe"));
+        connections.spawn(server.serve_stream(std::move(theirs), "pipe"));
         ++opened;
-        co_return any_stream(std::move(ours), true);
+        co_return std::move(ours);
     };
     auto client = [&]() -> task<void> {
         auto conf = config::parse("ws::addr=localhost:9000;reconnect_initial_backoff_millis=1;").value();
@@ -88,4 +87,29 @@ TEST_CASE("qwp sender over the in-memory pipe, reconnecting over a new pipe when
     CHECK(done);
     CHECK(opened >= 2);
     CHECK(rows_of(server, "t") == 600);
+}
+
+TEST_CASE("qwp sender over a type-erased stream_factory (an any_stream picked at run time)") {
+    test_server_options so;
+    so.unix_path = "@qwire-qwp-erased-" + std::to_string(::getpid());
+    reactor r;
+    auto srv = test_server::start(so);
+    REQUIRE(srv);
+    auto& server = **srv;
+    result<void> done = make_error_code(qwire::errc::invalid_argument);
+    auto client = [&]() -> task<void> {
+        auto conf = config::parse("ws::addr=localhost:9000;").value();
+        stream_factory factory = [path = so.unix_path](op_options o) -> task<result<any_stream>> {
+            auto s = co_await unix_connect(path, o);
+            if (!s) co_return s.error();
+            co_return any_stream(std::move(*s), true);
+        };
+        auto s = co_await sender::connect(conf, factory);
+        REQUIRE(s);
+        done = co_await ingest(*s, 2);
+        server.stop();
+    };
+    r.block_on(when_all(server.run(), client()));
+    CHECK(done);
+    CHECK(rows_of(server, "t") == 200);
 }
