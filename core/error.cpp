@@ -23,6 +23,11 @@ public:
 
 }  // namespace
 
+void throw_error(const error& e) {
+    if (e.detail().empty()) throw std::system_error(e.code());
+    throw std::system_error(e.code(), std::string(e.detail()));
+}
+
 const std::error_category& core_category() noexcept {
     static const core_category_impl instance;
     return instance;

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cerrno>
+#include <memory>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -46,7 +49,61 @@ inline std::error_code errno_code(int err) noexcept {
     return {err < 0 ? -err : err, std::system_category()};
 }
 
-// A value of type T or an error_code. I/O and protocol calls return it; the
+// An error: a code (any layer's enum, or an errno) and a short detail that
+// names what it is about: the key, the column, the offset, the server's
+// text. Returned by value; the detail is shared, not copied, when the error
+// is (an error without one allocates nothing).
+//
+//     if (!r) log(r.error().message());   // "QWP: PARSE_ERROR: bad column 'px'"
+//     if (r.error() == std::errc::timed_out) ...   // compares the code
+//
+// It converts to its std::error_code, so code that only needs the code
+// keeps working; the detail stays with the error.
+class error {
+public:
+    error() noexcept = default;
+    error(std::error_code code) noexcept : code_(code) {}
+    template <class E>
+        requires std::is_error_code_enum_v<E>
+    error(E e) noexcept : code_(make_error_code(e)) {}
+    error(std::error_code code, std::string_view detail)
+        : code_(code), detail_(detail.empty() ? nullptr : std::make_shared<const std::string>(detail)) {}
+    template <class E>
+        requires std::is_error_code_enum_v<E>
+    error(E e, std::string_view detail) : error(make_error_code(e), detail) {}
+
+    const std::error_code& code() const noexcept { return code_; }
+    std::string_view detail() const noexcept { return detail_ ? std::string_view(*detail_) : std::string_view(); }
+    // The code's message, then ": " and the detail when there is one.
+    std::string message() const {
+        std::string m = code_.message();
+        if (detail_) m.append(": ").append(*detail_);
+        return m;
+    }
+    int value() const noexcept { return code_.value(); }
+    const std::error_category& category() const noexcept { return code_.category(); }
+    explicit operator bool() const noexcept { return static_cast<bool>(code_); }
+    operator const std::error_code&() const noexcept { return code_; }
+
+    // Errors compare by code: the detail says more, it is not another error.
+    friend bool operator==(const error& a, const error& b) noexcept { return a.code_ == b.code_; }
+    friend bool operator==(const error& a, const std::error_code& b) noexcept { return a.code_ == b; }
+    template <class E>
+        requires std::is_error_code_enum_v<E> || std::is_error_condition_enum_v<E>
+    friend bool operator==(const error& a, E e) noexcept {
+        return a.code_ == e;
+    }
+
+private:
+    std::error_code code_;
+    std::shared_ptr<const std::string> detail_;
+};
+
+// Throws std::system_error for e, its what() naming the detail: value() on
+// a result that holds an error.
+[[noreturn]] void throw_error(const error& e);
+
+// A value of type T or an error. I/O and protocol calls return it; the
 // data path throws no exceptions. value() throws std::system_error, for code
 // at the top that prefers exceptions.
 template <class T>
@@ -58,9 +115,11 @@ public:
         requires std::is_constructible_v<T, U&&> &&
                  (!std::is_same_v<std::remove_cvref_t<U>, result>) &&
                  (!std::is_same_v<std::remove_cvref_t<U>, std::error_code>) &&
+                 (!std::is_same_v<std::remove_cvref_t<U>, qwire::error>) &&
                  (!std::is_error_code_enum_v<std::remove_cvref_t<U>>)
     result(U&& v) : v_(std::in_place_index<0>, std::forward<U>(v)) {}
     result(std::error_code ec) noexcept : v_(std::in_place_index<1>, ec) {}
+    result(qwire::error e) noexcept : v_(std::in_place_index<1>, std::move(e)) {}
     // Any layer's error enum (qwire::errc, kdb::errc, ...).
     template <class E>
         requires std::is_error_code_enum_v<E>
@@ -69,8 +128,10 @@ public:
     bool has_value() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return has_value(); }
 
-    std::error_code error() const noexcept {
-        return has_value() ? std::error_code{} : std::get<1>(v_);
+    // The error (an empty one when there is a value).
+    const qwire::error& error() const noexcept {
+        static const qwire::error none;
+        return has_value() ? none : *std::get_if<1>(&v_);
     }
 
     T& value() & { check(); return std::get<0>(v_); }
@@ -86,9 +147,9 @@ public:
 
 private:
     void check() const {
-        if (!has_value()) throw std::system_error(std::get<1>(v_));
+        if (!has_value()) throw_error(*std::get_if<1>(&v_));
     }
-    std::variant<T, std::error_code> v_;
+    std::variant<T, qwire::error> v_;
 };
 
 template <>
@@ -97,19 +158,20 @@ public:
     using value_type = void;
     result() noexcept = default;
     result(std::error_code ec) noexcept : ec_(ec) {}
+    result(qwire::error e) noexcept : ec_(std::move(e)) {}
     template <class E>
         requires std::is_error_code_enum_v<E>
     result(E e) noexcept : ec_(make_error_code(e)) {}
 
     bool has_value() const noexcept { return !ec_; }
     explicit operator bool() const noexcept { return has_value(); }
-    std::error_code error() const noexcept { return ec_; }
+    const qwire::error& error() const noexcept { return ec_; }
     void value() const {
-        if (ec_) throw std::system_error(ec_);
+        if (ec_) throw_error(ec_);
     }
 
 private:
-    std::error_code ec_;
+    qwire::error ec_;
 };
 
 }  // namespace qwire

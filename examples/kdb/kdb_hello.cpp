@@ -11,7 +11,7 @@ task<void> run() {
     auto c = (co_await kdb::connection::connect_tcp("127.0.0.1", 5001)).value();
     auto r = co_await c.query("til 10");                       // result<kdb::k>
     if (r) std::puts(kdb::to_string(*r).c_str());              // q prints 0 1 2 3 4 5 6 7 8 9
-    else std::puts(r.error().message().c_str());               // a server error prints its text, e.g. type
+    else std::puts(kdb::signal_text(r.error()).c_str());       // a server error prints its text, e.g. type
     const auto numbers = kdb::new_long_list({1, 2, 3});        // named: see "g++ 12 and coroutines"
     auto s = co_await c.call("sum", numbers);                  // sum[1 2 3]
     if (s) std::puts(kdb::to_string(*s).c_str());

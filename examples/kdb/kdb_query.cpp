@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
         }
         auto v = co_await c->query(std::string_view(expression));
         if (!v) {
-            if (v.error().category() == kdb::remote_category())
-                std::printf("'%s\n", v.error().message().c_str());
+            if (v.error() == kdb::errc::remote)
+                std::printf("'%s\n", kdb::signal_text(v.error()).c_str());
             else
                 std::fprintf(stderr, "query: %s\n", v.error().message().c_str());
             co_return 1;

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
             c.designated(std::span<const std::int64_t>(ts).first(n));
             auto f = co_await s->flush(c);
             if (!f) {
-                std::fprintf(stderr, "flush: %s %s\n", f.error().message().c_str(), s->last_error_text().c_str());
+                std::fprintf(stderr, "flush: %s\n", f.error().message().c_str());
                 co_return 1;
             }
             sent += n;
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
                 const auto a = std::chrono::steady_clock::now();
                 auto y = co_await s->sync();
                 if (!y) {
-                    std::fprintf(stderr, "sync: %s %s\n", y.error().message().c_str(), s->last_error_text().c_str());
+                    std::fprintf(stderr, "sync: %s\n", y.error().message().c_str());
                     co_return 1;
                 }
                 ack_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());

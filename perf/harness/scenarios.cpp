@@ -304,7 +304,7 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
             host = ctx.net->server_ip();
             enter = [net = ctx.net] {
                 auto r = net->enter();
-                return r ? std::error_code{} : r.error();
+                return r ? std::error_code{} : r.error().code();
             };
         }
         try {

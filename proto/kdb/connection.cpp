@@ -88,7 +88,7 @@ task<void> read_loop(std::shared_ptr<connection::state> s) {
                 if (answer)
                     w = co_await s->sess.write_message(*answer, msg_type::response);
                 else
-                    w = co_await s->sess.write_error(answer.error().message());
+                    w = co_await s->sess.write_error(signal_text(answer.error()));
                 if (!w) {
                     s->fail(w.error());
                     co_return;

@@ -4,7 +4,7 @@
 //     auto c = (co_await kdb::connection::connect_tcp("127.0.0.1", 5001)).value();
 //     auto r = co_await c.query("til 10");               // result<k>
 //     auto s = co_await c.call("sum", new_long_list({1, 2, 3}));
-//     if (!r) std::puts(r.error().message().c_str());    // a server error prints its text, e.g. "type"
+//     if (!r) std::puts(r.error().message().c_str());    // a server error has its text, e.g. "...: type"
 //
 // Several coroutines may query one connection at once: requests go out in the
 // order they were issued and responses are matched to them in that order
@@ -57,7 +57,8 @@ public:
     static task<result<connection>> connect_tls(std::string host, std::uint16_t port, const tls_context& ctx,
                                                 connection_options o = {});
 
-    // A sync request; the response, or the server's error as remote_error.
+    // A sync request; the response, or the server's error (errc::remote,
+    // its text the detail).
     task<result<k>> query(k request, op_options o = {});
     task<result<k>> query(std::string_view expression, op_options o = {}) {
         return query(new_string(expression), std::move(o));

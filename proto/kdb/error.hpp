@@ -2,8 +2,10 @@
 //
 // kdb::errc covers malformed input, misuse of the K model and protocol
 // failures. An error the *server* returned ('type, 'length, a user signal)
-// becomes an error_code of remote_category() whose message() is the server's
-// text, so query results stay result<k> and still carry the text.
+// is errc::remote with the server's text as its detail, so query results
+// stay result<k> and still carry the text:
+//
+//     if (r.error() == kdb::errc::remote) std::printf("'%s\n", std::string(r.error().detail()).c_str());
 #pragma once
 
 #include <qwire/core/error.hpp>
@@ -35,14 +37,17 @@ enum class errc {
     connection_closed,     // the connection ended while requests were pending
     not_a_tickerplant,     // a tickerplant reply of the wrong shape
     slow_consumer,         // a peer's send queue went over its bound: the server dropped it
+    remote,                // the remote process signalled an error: the detail is its text
 };
 
 const std::error_category& category() noexcept;
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
 
 // The error a remote process returned, with its text (no leading quote).
-std::error_code remote_error(std::string_view text);
-const std::error_category& remote_category() noexcept;
+inline error remote_error(std::string_view text) { return error(make_error_code(errc::remote), text); }
+// The text a q client gets for an error: a remote error's own text, or
+// the message of any other.
+std::string signal_text(const error& e);
 
 }  // namespace qwire::kdb
 

@@ -211,8 +211,8 @@ task<void> server::run_peer(std::unique_ptr<session_base> sess, std::string user
             // in the buffer, so a pipeline is answered in few writes.
             if (auto room = co_await p->sess.wait_for_room(); !room) break;
             auto e = r ? p->sess.enqueue(*r, msg_type::response)
-                       : p->sess.enqueue(new_error(r.error().message()), msg_type::response);
-            if (!e) e = p->sess.enqueue(new_error(e.error().message()), msg_type::response);
+                       : p->sess.enqueue(new_error(signal_text(r.error())), msg_type::response);
+            if (!e) e = p->sess.enqueue(new_error(signal_text(e.error())), msg_type::response);
             if (!e) break;
             if (!p->sess.message_buffered()) {
                 auto sent = co_await p->sess.send();

@@ -35,11 +35,8 @@ bool parse_bool(std::string_view v, bool& out) {
 
 }  // namespace
 
-result<config> config::parse(std::string_view text, std::string* why) {
-    auto fail = [&](std::string msg) -> result<config> {
-        if (why) *why = std::move(msg);
-        return make_error_code(errc::bad_config);
-    };
+result<config> config::parse(std::string_view text) {
+    auto fail = [](std::string msg) -> result<config> { return error(errc::bad_config, msg); };
     config c;
     const std::size_t sep = text.find("::");
     if (sep == std::string_view::npos) return fail("a connect string starts with ws:: or wss::");

@@ -57,8 +57,9 @@ struct config {
     std::uint64_t initial_credit = 0;
     std::size_t max_batch_rows = 0;
 
-    // Parses a connect string; *why (if given) says what was wrong.
-    static result<config> parse(std::string_view text, std::string* why = nullptr);
+    // Parses a connect string; an error's detail says what was wrong (the
+    // key and its value).
+    static result<config> parse(std::string_view text);
 };
 
 }  // namespace qwire::qwp

@@ -202,34 +202,41 @@ result<void> message_builder::add_result_block(std::size_t rows, std::span<const
 
 result<void> message_builder::add_block(std::string_view name, std::size_t rows, std::span<const column_view> columns,
                                         bool egress, bool with_schema) {
-    if ((name.empty() && !egress) || !valid_name(name)) return make_error_code(errc::bad_name);
-    if (rows > (egress ? std::size_t{1} << 20 : max_rows_per_table)) return make_error_code(errc::too_many_rows);
-    if (columns.size() > max_columns) return make_error_code(errc::too_many_columns);
-    if (tables_ >= 0xFFFF) return make_error_code(errc::bad_length);
+    // Errors name the table (and the column), as the server's do.
+    const auto table_text = [&] { return "table '" + std::string(name) + "'"; };
+    if ((name.empty() && !egress) || !valid_name(name)) return error(errc::bad_name, table_text());
+    if (rows > (egress ? std::size_t{1} << 20 : max_rows_per_table))
+        return error(errc::too_many_rows, table_text() + ": " + std::to_string(rows) + " rows");
+    if (columns.size() > max_columns)
+        return error(errc::too_many_columns, table_text() + ": " + std::to_string(columns.size()) + " columns");
+    if (tables_ >= 0xFFFF) return error(errc::bad_length, table_text() + ": over 65535 tables in one message");
     const std::size_t owned_before = owned_.size(), segments_before = segments_.size(), body_before = body_bytes_;
-    auto undo = [&](std::error_code ec) -> result<void> {
+    auto undo = [&](const column_view& c, const error& e) -> result<void> {
         owned_.unwrite(owned_.size() - owned_before);
         segments_.resize(segments_before);
         if (!segments_.empty() && segments_.back().ptr == nullptr)
             segments_.back().len = std::min(segments_.back().len, owned_before - segments_.back().off);
         body_bytes_ = body_before;
-        return ec;
+        std::string what = table_text() + ", column '" + std::string(c.name) + "' (" + std::string(type_name(c.type)) + ")";
+        if (!e.detail().empty()) what.append(": ").append(e.detail());
+        return error(e.code(), what);
     };
     put_string(name);
     put_varint(rows);
     if (with_schema) put_varint(columns.size());
     for (const auto& c : columns) {
         if (!valid_name(c.name) || (c.name.empty() && !is_timestamp(c.type) && !egress))
-            return undo(make_error_code(errc::bad_name));
-        if (!known_type(static_cast<std::uint8_t>(c.type))) return undo(make_error_code(errc::bad_type));
-        if (c.rows != rows) return undo(make_error_code(errc::bad_column));
+            return undo(c, errc::bad_name);
+        if (!known_type(static_cast<std::uint8_t>(c.type))) return undo(c, errc::bad_type);
+        if (c.rows != rows)
+            return undo(c, error(errc::bad_column, std::to_string(c.rows) + " rows where the table has " + std::to_string(rows)));
         if (!with_schema) continue;
         put_string(c.name);
         put_u8(static_cast<std::uint8_t>(c.type));
     }
     for (const auto& c : columns) {
         column_writer w{*this, c};
-        if (auto r = w.write(); !r) return undo(r.error());
+        if (auto r = w.write(); !r) return undo(c, r.error());
     }
     ++tables_;
     return {};

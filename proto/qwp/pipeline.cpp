@@ -8,11 +8,8 @@ namespace qwire::qwp {
 
 namespace detail {
 
-void pipeline_core::fail(std::error_code ec, std::string text) {
-    if (!failure) {
-        failure = ec;
-        failure_text = std::move(text);
-    }
+void pipeline_core::fail(error e) {
+    if (!failure) failure = std::move(e);
     changed.notify_all();
 }
 
@@ -47,7 +44,7 @@ bool pipeline_core::on_response(std::span<const std::byte> payload) {
         for (auto& [t, txn] : r.tables) durable_txn[t] = std::max(durable_txn[t], txn);
         changed.notify_all();
     } else {
-        fail(status_error(r.status), r.message);
+        fail(error(status_error(r.status), r.message));
         return false;
     }
     return true;

@@ -105,14 +105,13 @@ struct pipeline_core {
     std::size_t bytes = 0;
     std::int64_t next_seq = 0;
     std::int64_t acked = -1;
-    std::error_code failure;
-    std::string failure_text;
+    error failure;  // with the server's text for an error status
     bool reader_done = false;
     bool closing = false;
     notifier changed;
     std::map<std::string, std::int64_t, std::less<>> ok_txn, durable_txn;
 
-    void fail(std::error_code ec, std::string text = {});
+    void fail(error e);
     void on_ok(std::int64_t s);
     // Handles one response from the server; false ends the read loop.
     bool on_response(std::span<const std::byte> payload);
@@ -183,11 +182,10 @@ public:
     std::size_t in_flight() const noexcept { return core_.fifo.size(); }
     std::int64_t next_sequence() const noexcept { return core_.next_seq; }
     std::int64_t acked() const noexcept { return core_.acked; }
-    // The error that broke the connection, if any (then must_close()).
-    std::error_code failure() const noexcept { return core_.failure; }
+    // The error that broke the connection, if any (then must_close()); for
+    // an error status, its detail is the server's text.
+    const error& failure() const noexcept { return core_.failure; }
     bool must_close() const noexcept { return static_cast<bool>(failure()); }
-    // The server's text for an error status.
-    const std::string& failure_text() const noexcept { return core_.failure_text; }
     bool all_deferred_in_flight() const noexcept { return core_.all_deferred_in_flight(); }
 
 protected:

@@ -157,7 +157,7 @@ row_buffer& row_buffer::operator=(row_buffer&&) noexcept = default;
 row_buffer::row row_buffer::table(std::string_view name) {
     for (auto& t : tables_)
         if (t->name == name) return row(*this, *t);
-    if ((name.empty() || !valid_name(name)) && !error_) error_ = make_error_code(errc::bad_name);
+    if ((name.empty() || !valid_name(name)) && !error_) error_ = qwire::error(errc::bad_name, "table '" + std::string(name) + "'");
     auto t = std::make_unique<table_store>();
     t->name = std::string(name);
     tables_.push_back(std::move(t));
@@ -178,7 +178,7 @@ void row_buffer::clear() {
         t->hint = 0;
         for (auto& c : t->columns) c->reset();
     }
-    error_.clear();
+    error_ = {};
 }
 
 std::vector<chunk> row_buffer::chunks() const {
@@ -201,10 +201,17 @@ result<void> row_buffer::encode(message_builder& b) const {
     return {};
 }
 
+void row_buffer::row::fail(std::string_view column, errc e, std::string_view why) {
+    if (b_->error_) return;
+    std::string what = "table '" + t_->name + "', column '" + std::string(column) + "'";
+    if (!why.empty()) what.append(": ").append(why);
+    b_->error_ = qwire::error(e, what);
+}
+
 row_buffer::column_store* row_buffer::row::col(std::string_view name, qwp::type t) {
     if (b_->error_) return nullptr;
-    auto fail = [&](errc e) -> column_store* {
-        b_->error_ = make_error_code(e);
+    auto fail = [&](errc e, std::string_view why = {}) -> column_store* {
+        this->fail(name, e, why);
         return nullptr;
     };
     auto& cols = t_->columns;
@@ -219,7 +226,7 @@ row_buffer::column_store* row_buffer::row::col(std::string_view name, qwp::type 
         c = cols[at].get();
     } else {
         if (!valid_name(name) || (name.empty() && !is_timestamp(t))) return fail(errc::bad_name);
-        if (cols.size() >= max_columns) return fail(errc::too_many_columns);
+        if (cols.size() >= max_columns) return fail(errc::too_many_columns, "over 2048 columns");
         c = t_->add_column(name, t);
     }
     t_->hint = at + 1;
@@ -234,8 +241,9 @@ row_buffer::column_store* row_buffer::row::col(std::string_view name, qwp::type 
         c->used = true;
         for (std::size_t i = 0; i < t_->rows; ++i) c->append_null();
     }
-    if (c->type != t) return fail(errc::bad_column);
-    if (c->rows != t_->rows) return fail(errc::bad_column);  // set twice in one row
+    if (c->type != t)
+        return fail(errc::bad_column, std::string(type_name(t)) + " value for a " + std::string(type_name(c->type)) + " column");
+    if (c->rows != t_->rows) return fail(errc::bad_column, "set twice in one row");
     return c;
 }
 
@@ -267,13 +275,13 @@ row_buffer::row& row_buffer::row::column(std::string_view name, double v) { retu
 
 row_buffer::row& row_buffer::row::typed(std::string_view name, qwp::type t, const void* value, std::uint8_t scale) {
     if (fixed_width(t) == 0) {
-        b_->error_ = make_error_code(errc::bad_type);
+        fail(name, errc::bad_type, std::string(type_name(t)) + " is not a fixed-width type");
         return *this;
     }
     if (auto* c = col(name, t)) {
         if (is_decimal(t)) {
             if (c->rows > 0 && c->scale != scale && !c->has_null) {
-                b_->error_ = make_error_code(errc::bad_column);  // one scale per column
+                fail(name, errc::bad_column, "scale " + std::to_string(scale) + " where the column has " + std::to_string(c->scale));
                 return *this;
             }
             c->scale = scale;
@@ -308,12 +316,12 @@ row_buffer::row& row_buffer::row::binary(std::string_view name, std::span<const 
 
 row_buffer::row& row_buffer::row::geohash(std::string_view name, std::uint64_t v, std::uint8_t bits) {
     if (bits < 1 || bits > 60) {
-        b_->error_ = make_error_code(errc::bad_column);
+        fail(name, errc::bad_column, "geohash bits " + std::to_string(bits) + " not in 1..60");
         return *this;
     }
     if (auto* c = col(name, type::geohash)) {
         if (c->geohash_bits && c->geohash_bits != bits) {
-            b_->error_ = make_error_code(errc::bad_column);
+            fail(name, errc::bad_column, std::to_string(bits) + " geohash bits where the column has " + std::to_string(c->geohash_bits));
             return *this;
         }
         c->geohash_bits = bits;
@@ -340,7 +348,7 @@ bool array_ok(std::span<const std::uint32_t> dims, std::span<const T> v) {
 
 row_buffer::row& row_buffer::row::array(std::string_view name, std::span<const std::uint32_t> dims, std::span<const double> v) {
     if (!array_ok(dims, v)) {
-        b_->error_ = make_error_code(errc::bad_column);
+        fail(name, errc::bad_column, "array dimensions do not match its values");
         return *this;
     }
     if (auto* c = col(name, type::double_array)) {
@@ -355,7 +363,7 @@ row_buffer::row& row_buffer::row::array(std::string_view name, std::span<const s
 row_buffer::row& row_buffer::row::array(std::string_view name, std::span<const std::uint32_t> dims,
                                 std::span<const std::int64_t> v) {
     if (!array_ok(dims, v)) {
-        b_->error_ = make_error_code(errc::bad_column);
+        fail(name, errc::bad_column, "array dimensions do not match its values");
         return *this;
     }
     if (auto* c = col(name, type::long_array)) {
@@ -374,7 +382,7 @@ row_buffer::row& row_buffer::row::null(std::string_view name, qwp::type t) {
 
 void row_buffer::row::at(std::int64_t ts, qwp::type t) {
     if (!is_timestamp(t)) {
-        if (!b_->error_) b_->error_ = make_error_code(errc::bad_type);
+        fail("", errc::bad_type, "the designated timestamp must be TIMESTAMP or TIMESTAMP_NANOS");
         return;
     }
     typed("", t, &ts);

@@ -29,7 +29,8 @@ public:
     bool empty() const noexcept { return row_count() == 0; }
     void clear();
     // The first error of a row call (bad name, type change, ...), if any.
-    std::error_code error() const noexcept { return error_; }
+    // Its detail names the table and column.
+    const qwire::error& error() const noexcept { return error_; }
 
     // Encodes every table into b (one block each, in first-use order).
     result<void> encode(message_builder& b) const;
@@ -43,7 +44,7 @@ public:
 private:
     friend class row;
     std::vector<std::unique_ptr<table_store>> tables_;
-    std::error_code error_;
+    qwire::error error_;
 };
 
 class row_buffer::row {
@@ -73,6 +74,8 @@ private:
     friend class row_buffer;
     row(row_buffer& b, table_store& t) : b_(&b), t_(&t) {}
     column_store* col(std::string_view name, qwp::type t);
+    // Records the row's first error, naming the table and the column.
+    void fail(std::string_view column, errc e, std::string_view why);
     row_buffer* b_;
     table_store* t_;
 };

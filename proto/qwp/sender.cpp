@@ -20,9 +20,8 @@ struct sender::impl {
     bool first_frame = true;
     bool uncommitted = false;       // deferred frames since the last commit frame
     std::int64_t last_commit = -1;  // its sequence
-    std::error_code terminal;
-    std::error_code last;
-    std::string last_text;
+    error terminal;
+    error last;
     stats st;
 
     explicit impl(config c)
@@ -50,7 +49,7 @@ struct sender::impl {
 
     // Unauthorized, bad request, version mismatch, no durable acks: none of
     // them is retriable. A cancel ends the attempt too.
-    static bool terminal_error(std::error_code err) { return err == std::errc::operation_canceled || !retriable(err); }
+    static bool terminal_error(const error& err) { return err == std::errc::operation_canceled || !retriable(err); }
 
     // Starts the reconnect budget at the first failure; whether it is spent.
     bool out_of_time(std::optional<clock::time_point>& first_failure) const {
@@ -93,7 +92,7 @@ struct sender::impl {
         take_unacked();
         const auto give_up = since + cfg.reconnect_max_duration;
         auto backoff = cfg.reconnect_initial_backoff;
-        std::error_code err;
+        error err;
         for (std::size_t attempt = 0;; ++attempt) {
             const config::address& a = cfg.addrs[addr % cfg.addrs.size()];
             auto r = co_await connector(cfg, a, o);
@@ -123,9 +122,11 @@ struct sender::impl {
 
     // Handles a failure: terminal errors stick, retriable ones reconnect
     // (within reconnect_max_duration of `since`, the first failure).
-    task<result<void>> recover(std::error_code ec, op_options o, clock::time_point since = clock::now()) {
+    task<result<void>> recover(error ec, op_options o, clock::time_point since = clock::now()) {
+        // The pipeline's failure says more (the server's text) when it is
+        // what ended the attempt.
+        if (pipe && pipe->failure() == ec) ec = pipe->failure();
         last = ec;
-        if (pipe && pipe->failure()) last_text = pipe->failure_text();
         if (!retriable(ec) || ec == std::errc::operation_canceled || ec == std::errc::timed_out) {
             if (ec != std::errc::operation_canceled && ec != std::errc::timed_out) terminal = ec;
             co_return ec;
@@ -200,7 +201,7 @@ struct sender::impl {
     task<result<void>> ensure(op_options o) {
         if (terminal) co_return terminal;
         if (pipe && !pipe->must_close()) co_return result<void>{};
-        const std::error_code ec = pipe ? pipe->failure() : make_error_code(errc::must_close);
+        const error ec = pipe ? pipe->failure() : error(errc::must_close);
         co_return co_await recover(ec, o);
     }
 
@@ -257,8 +258,7 @@ sender& sender::operator=(sender&&) noexcept = default;
 sender::~sender() = default;
 
 task<result<sender>> sender::connect(std::string_view conf, op_options o) {
-    std::string why;
-    auto c = config::parse(conf, &why);
+    auto c = config::parse(conf);
     if (!c) co_return c.error();
     co_return co_await connect(std::move(*c), o);
 }
@@ -305,8 +305,7 @@ task<result<void>> sender::close(op_options o) {
 const server_info& sender::server() const noexcept { return p_->info; }
 const config& sender::conf() const noexcept { return p_->cfg; }
 bool sender::must_close() const noexcept { return static_cast<bool>(p_->terminal); }
-std::error_code sender::last_error() const noexcept { return p_->last; }
-const std::string& sender::last_error_text() const noexcept { return p_->last_text; }
+const error& sender::last_error() const noexcept { return p_->last; }
 const sender::stats& sender::counters() const noexcept { return p_->st; }
 std::size_t sender::in_flight() const noexcept { return p_->pipe ? p_->pipe->in_flight() : 0; }
 

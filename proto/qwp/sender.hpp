@@ -87,9 +87,9 @@ public:
     const config& conf() const noexcept;
     // A sender whose connection failed terminally is never usable again.
     bool must_close() const noexcept;
-    std::error_code last_error() const noexcept;
-    // The server's message for the last error status, if it sent one.
-    const std::string& last_error_text() const noexcept;
+    // The last error, with its detail (the server's text for an error
+    // status).
+    const error& last_error() const noexcept;
     struct stats {
         std::uint64_t frames = 0;
         std::uint64_t bytes = 0;

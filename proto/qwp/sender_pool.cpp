@@ -42,8 +42,8 @@ sender_pool::sender_pool(sender_pool&&) noexcept = default;
 sender_pool& sender_pool::operator=(sender_pool&&) noexcept = default;
 sender_pool::~sender_pool() = default;
 
-result<sender_pool> sender_pool::from_conf(std::string_view conf, std::string* why) {
-    auto c = config::parse(conf, why);
+result<sender_pool> sender_pool::from_conf(std::string_view conf) {
+    auto c = config::parse(conf);
     if (!c) return c.error();
     return sender_pool(std::move(*c));
 }

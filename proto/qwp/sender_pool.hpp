@@ -22,7 +22,7 @@ public:
     struct state;
 
     explicit sender_pool(config c);
-    static result<sender_pool> from_conf(std::string_view conf, std::string* why = nullptr);
+    static result<sender_pool> from_conf(std::string_view conf);
     sender_pool(sender_pool&&) noexcept;
     sender_pool& operator=(sender_pool&&) noexcept;
     ~sender_pool();

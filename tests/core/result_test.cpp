@@ -24,6 +24,36 @@ TEST_CASE("result holds a value or an error") {
     CHECK(e.error() == std::errc::timed_out);
 }
 
+TEST_CASE("an error carries its detail by value: in message(), through copies and results, in value()'s exception") {
+    const error e(errc::invalid_argument, "key 'window', value '0'");
+    CHECK(e == errc::invalid_argument);
+    CHECK(e.detail() == "key 'window', value '0'");
+    CHECK(e.message() == make_error_code(errc::invalid_argument).message() + ": key 'window', value '0'");
+    const error plain = errc::eof;
+    CHECK(plain.detail().empty());
+    CHECK(plain.message() == make_error_code(errc::eof).message());
+    CHECK(e != plain);
+    CHECK(e == error(errc::invalid_argument));  // errors compare by code
+    const std::error_code code = e;             // code-only callers keep working
+    CHECK(code == errc::invalid_argument);
+
+    // Copies and the results they travel in keep the text.
+    result<int> r = e;
+    result<std::string> moved = r.error();
+    const error copy = moved.error();
+    CHECK(copy.detail() == "key 'window', value '0'");
+    result<void> v = copy;
+    CHECK(v.error().detail() == "key 'window', value '0'");
+    try {
+        (void)r.value();
+        FAIL("value() of an error must throw");
+    } catch (const std::system_error& x) {
+        CHECK(x.code() == errc::invalid_argument);
+        CHECK(std::string(x.what()).find("key 'window'") != std::string::npos);
+    }
+    CHECK(result<int>(7).error().detail().empty());
+}
+
 TEST_CASE("errno codes compare equal to the standard conditions") {
     CHECK(errno_code(-ECANCELED) == std::errc::operation_canceled);
     CHECK(errno_code(ECONNREFUSED) == std::errc::connection_refused);

@@ -74,8 +74,8 @@ TEST_CASE("kdb client/server: sync query, server error text, async, over a pipe"
         std::vector<std::string> got;
         got.push_back(to_string((co_await c.query("til 10")).value()));
         auto err = co_await c.query("1+`");
-        got.push_back(err.error().message());
-        got.push_back(err.error().category() == remote_category() ? "remote" : "local");
+        got.push_back(std::string(err.error().detail()));
+        got.push_back(err.error() == errc::remote ? "remote" : "local");
         (void)co_await c.send_async(new_string("async one"));
         got.push_back(to_string((co_await c.call("f", new_long(1), new_symbol("x"))).value()));
         co_return got;

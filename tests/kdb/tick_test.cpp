@@ -178,7 +178,7 @@ TEST_CASE("tick: q-style string subscription and the r.q recovery query") {
         auto one = co_await c.query(".u.sub[`trade;`IBM`MSFT]");
         out.push_back(to_string(one.value().items()[0]));
         auto unknown = co_await c.query(".u.sub[`nosuch;`]");
-        out.push_back(unknown.error().message());
+        out.push_back(std::string(unknown.error().detail()));
         const k row = feed_columns({"IBM"}, {1.0}, {1});
         (void)co_await tp.publish("trade", row);
         auto rq = co_await c.query("(.u.sub[`;`];.u `i`L)");

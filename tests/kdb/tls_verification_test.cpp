@@ -35,9 +35,9 @@ TEST_CASE("kdb over TLS: a certificate for another name or from an untrusted CA 
     std::string echoed;
     auto clients = [&]() -> task<void> {
         auto a = co_await connection::connect_tls("127.0.0.2", other_port, trusting);
-        mismatch = a ? std::error_code() : a.error();
+        mismatch = a ? std::error_code() : a.error().code();
         auto b = co_await connection::connect_tls("localhost", local_port, other_ca);
-        untrusted = b ? std::error_code() : b.error();
+        untrusted = b ? std::error_code() : b.error().code();
         auto good = co_await connection::connect_tls("localhost", local_port, trusting);
         REQUIRE(good);
         auto v = co_await good->query(new_symbol("ok"));

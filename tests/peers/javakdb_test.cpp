@@ -140,7 +140,7 @@ TEST_CASE("javakdb: qwire's client queries a javakdb server") {
         }
         auto err = co_await conn.query("fail", {qwire::after(std::chrono::seconds(5))});
         conn.close();
-        co_return std::pair{ok, err.error().message()};
+        co_return std::pair{ok, std::string(err.error().detail())};
     };
     auto [ok, error_text] = r.block_on(run());
     INFO(failed);

@@ -243,13 +243,16 @@ TEST_CASE("qwp encoder: rows that skip columns, and bad input is an error") {
     CHECK(row_json(m.tables[0], 0) == R"({"a":1,"b":null})");
     CHECK(row_json(m.tables[0], 1) == R"({"a":null,"b":2})");
 
+    // Errors name the table and column, and say what is wrong.
     row_buffer bad;
     bad.table("t").column("a", 1).column("a", 2).at_now();
     CHECK(bad.error() == qwp::errc::bad_column);
+    CHECK(std::string(bad.error().detail()) == "table 't', column 'a': set twice in one row");
     row_buffer bad2;
     bad2.table("t").column("a", 1).at_now();
     bad2.table("t").column("a", 1.5).at_now();  // type change
     CHECK(bad2.error() == qwp::errc::bad_column);
+    CHECK(std::string(bad2.error().detail()) == "table 't', column 'a': DOUBLE value for a LONG column");
     row_buffer bad3;
     bad3.table(std::string(128, 'x')).column("a", 1).at_now();
     CHECK(bad3.error() == qwp::errc::bad_name);
@@ -260,14 +263,18 @@ TEST_CASE("qwp encoder: rows that skip columns, and bad input is an error") {
     c.symbol<std::int32_t>("s", codes, d);
     symbol_dict dict2;
     message_builder b2(dict2);
-    CHECK(encode(b2, c).error() == qwp::errc::bad_column);  // code out of the dictionary
+    const auto e1 = encode(b2, c);
+    CHECK(e1.error() == qwp::errc::bad_column);  // code out of the dictionary
+    CHECK(std::string(e1.error().detail()) == "table 't', column 's' (SYMBOL): row 1: symbol code 5 past the dictionary");
     CHECK(b2.table_count() == 0);
     CHECK(b2.body_size() == 0);
     std::vector<std::int32_t> offs = {0, 5, 3};
     const std::byte data[8]{};
     chunk c2("t", 2);
     c2.varchar("v", std::span<const std::int32_t>(offs), data);
-    CHECK(encode(b2, c2).error() == qwp::errc::bad_column);  // offsets going backwards
+    const auto e2 = encode(b2, c2);
+    CHECK(e2.error() == qwp::errc::bad_column);  // offsets going backwards
+    CHECK(std::string(e2.error().detail()) == "table 't', column 'v' (VARCHAR): row 1: offsets decrease");
 }
 
 TEST_CASE("qwp encoder: a row buffer reused after clear() writes what a fresh one writes") {

@@ -308,7 +308,7 @@ TEST_CASE("pipeline<M>: an error status from the server fails the pipeline with 
         auto sent = co_await p.send(pieces, false);
         CHECK(sent);
         acked = co_await p.wait_acked(0, ack_level::ok);
-        text = p.failure_text();
+        text = std::string(p.failure().detail());
         CHECK(p.must_close());
         p.next_layer().shutdown();
     };

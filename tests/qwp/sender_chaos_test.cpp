@@ -189,7 +189,7 @@ TEST_CASE("qwp test server: a small frame of all-NULL VARCHAR rows past max_conn
         auto f = co_await s->flush(c);
         auto y = co_await s->sync();
         got = f ? y.error() : f.error();
-        text = s->last_error_text();
+        text = std::string(s->last_error().detail());
         server.stop();
     };
     r.block_on(when_all(server.run(), client()));

@@ -156,10 +156,14 @@ TEST_CASE("qwp sender: SCHEMA_MISMATCH is terminal, with the server's text") {
         auto y2 = f2 ? co_await s.sync() : f2;
         REQUIRE(!y2);
         CHECK(y2.error() == qwp::errc::schema_mismatch);
+        // The error returned carries the server's text; so does the next.
+        CHECK(std::string(y2.error().detail()).find("column 'v'") != std::string::npos);
+        CHECK(y2.error().message().find("column 'v'") != std::string::npos);
         CHECK(s.must_close());
-        CHECK(s.last_error_text().find("column 'v'") != std::string::npos);
+        CHECK(std::string(s.last_error().detail()).find("column 'v'") != std::string::npos);
         auto again = co_await s.sync();
         CHECK(again.error() == qwp::errc::schema_mismatch);
+        CHECK(std::string(again.error().detail()).find("column 'v'") != std::string::npos);
     });
 }
 
@@ -307,11 +311,12 @@ TEST_CASE("qwp config: QuestDB's connect string keys, and clear errors") {
         {"ws::addr=h;gorilla=maybe;", "bad value"},
     };
     for (auto [text, why] : bad) {
-        std::string msg;
-        auto r = config::parse(text, &msg);
-        CHECK(!r);
+        auto r = config::parse(text);
+        REQUIRE(!r);
         INFO(text);
-        CHECK(msg.find(why) != std::string::npos);
+        CHECK(r.error() == qwp::errc::bad_config);
+        CHECK(std::string(r.error().detail()).find(why) != std::string::npos);
+        CHECK(r.error().message().find(why) != std::string::npos);
     }
 }
 

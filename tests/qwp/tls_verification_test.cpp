@@ -24,7 +24,7 @@ TEST_CASE("qwp over wss: a certificate for another name is refused with hostname
     auto body = [&]() -> task<void> {
         auto s = co_await sender::connect("wss::addr=127.0.0.2:" + std::to_string(server.port()) + ";tls_roots=" +
                                           test::cert("ca.pem") + ";reconnect_max_duration_millis=0;");
-        got = s ? std::error_code() : s.error();
+        got = s ? std::error_code() : s.error().code();
         server.stop();
     };
     r.block_on(when_all(server.run(), body()));

@@ -120,7 +120,7 @@ TEST_CASE("ws stream: the server's rules close with 1002, 1003 and 1009") {
                 // What the client gets: a CLOSE with the code.
                 stream<pipe_stream> client(std::move(a), role::client);
                 auto reply = co_await client.receive();
-                co_return std::pair(m ? std::error_code{} : m.error(),
+                co_return std::pair(m ? std::error_code{} : m.error().code(),
                                     reply.error() == ws::errc::closed ? client.peer_close()->code : std::uint16_t{0});
             };
             auto [err, code] = r.block_on(run());

@@ -99,6 +99,12 @@ struct column_writer {
     message_builder& b;
     const column_view& c;
 
+    // Why the column cannot be encoded (add_block adds its table and name).
+    static error bad(const std::string& why) { return error(errc::bad_column, why); }
+    static error bad_code(std::size_t row, std::uint32_t code) {
+        return bad("row " + std::to_string(row) + ": symbol code " + std::to_string(code) + " past the dictionary");
+    }
+
     result<void> write() {
         const type t = c.type;
         const std::size_t nulls = count_nulls(c);
@@ -112,7 +118,7 @@ struct column_writer {
                 if (!present(c, i)) bm[i >> 3] |= static_cast<std::uint8_t>(1u << (i & 7));
         }
         if (is_decimal(t)) {
-            if (c.scale > 76) return make_error_code(errc::bad_column);
+            if (c.scale > 76) return bad("decimal scale " + std::to_string(c.scale) + " over 76");
             b.put_u8(c.scale);
         }
         switch (t) {
@@ -125,7 +131,7 @@ struct column_writer {
         }
         const std::size_t w = fixed_width(t);
         if (w == 0) return make_error_code(errc::bad_type);
-        if (!c.values && c.rows) return make_error_code(errc::bad_column);
+        if (!c.values && c.rows) return bad("no values");
         const auto* v = static_cast<const std::byte*>(c.values) + c.offset * w;
         if (is_timestamp(t) && b.options().gorilla) {
             if (nulls == 0) {
@@ -156,7 +162,7 @@ struct column_writer {
     }
 
     result<void> booleans(bool bitmap, std::size_t n) {
-        if (!c.values && c.rows) return make_error_code(errc::bad_column);
+        if (!c.values && c.rows) return bad("no values");
         std::uint8_t* out = b.own_space((n + 7) / 8);
         std::memset(out, 0, (n + 7) / 8);
         const auto* bits = static_cast<const std::uint8_t*>(c.values);
@@ -172,7 +178,8 @@ struct column_writer {
     }
 
     result<void> geohashes(bool bitmap, std::size_t n) {
-        if (c.geohash_bits < 1 || c.geohash_bits > 60 || (!c.values && c.rows)) return make_error_code(errc::bad_column);
+        if (c.geohash_bits < 1 || c.geohash_bits > 60) return bad("geohash bits " + std::to_string(c.geohash_bits) + " not in 1..60");
+        if (!c.values && c.rows) return bad("no values");
         b.put_varint(c.geohash_bits);
         const std::size_t w = (c.geohash_bits + 7u) / 8u;
         std::uint8_t* out = b.own_space(n * w);
@@ -187,12 +194,12 @@ struct column_writer {
     }
 
     result<void> varlen(std::size_t nulls) {
-        if (!c.offsets || (!c.bytes && c.rows)) return make_error_code(errc::bad_column);
+        if (!c.offsets || (!c.bytes && c.rows)) return bad("no offsets or bytes");
         const std::int64_t first = offset_at(c, 0), last = offset_at(c, c.rows);
-        if (first < 0 || last < first) return make_error_code(errc::bad_column);
+        if (first < 0 || last < first) return bad("offsets negative or decreasing");
         if (nulls == 0 && !c.offsets64 && first == 0) {
             for (std::size_t i = 0; i < c.rows; ++i)
-                if (offset_at(c, i + 1) < offset_at(c, i)) return make_error_code(errc::bad_column);
+                if (offset_at(c, i + 1) < offset_at(c, i)) return bad("row " + std::to_string(i) + ": offsets decrease");
             b.borrow(static_cast<const std::int32_t*>(c.offsets) + c.offset, (c.rows + 1) * 4);
             b.borrow(c.bytes, static_cast<std::size_t>(last));
             return {};
@@ -206,9 +213,9 @@ struct column_writer {
         for (std::size_t i = 0; i < c.rows; ++i) {
             if (!present(c, i)) continue;
             const std::int64_t from = offset_at(c, i), to = offset_at(c, i + 1);
-            if (from < 0 || to < from) return make_error_code(errc::bad_column);
+            if (from < 0 || to < from) return bad("row " + std::to_string(i) + ": offsets negative or decreasing");
             total += static_cast<std::uint64_t>(to - from);
-            if (total > std::numeric_limits<std::int32_t>::max()) return make_error_code(errc::bad_column);
+            if (total > std::numeric_limits<std::int32_t>::max()) return bad("over 2 GiB of bytes");
             const auto t32 = static_cast<std::uint32_t>(total);
             std::memcpy(out + 4 * k++, &t32, 4);
         }
@@ -227,18 +234,18 @@ struct column_writer {
     }
 
     result<void> arrays(bool bitmap) {
-        if ((!c.offsets && c.rows) || !c.offsets64) return make_error_code(errc::bad_column);
+        if ((!c.offsets && c.rows) || !c.offsets64) return bad("an array column needs 64-bit offsets");
         for (std::size_t i = 0; i < c.rows; ++i) {
             if (!present(c, i) && bitmap) continue;
             const std::int64_t from = offset_at(c, i), to = offset_at(c, i + 1);
-            if (from < 0 || to <= from) return make_error_code(errc::bad_column);
+            if (from < 0 || to <= from) return bad("row " + std::to_string(i) + ": array offsets negative or not increasing");
             b.own(c.bytes + from, static_cast<std::size_t>(to - from));
         }
         return {};
     }
 
     result<void> symbols(bool bitmap, std::size_t n) {
-        if (!c.values && c.rows) return make_error_code(errc::bad_column);
+        if (!c.values && c.rows) return bad("no values");
         // Bulk intern: each dictionary entry that a row references, once.
         std::vector<std::uint32_t>& l2g = b.ids_for(c.dict, c.rows);
         std::uint8_t* out = b.own_space(n * 5);  // at most 5 bytes per 32-bit id
@@ -254,7 +261,7 @@ struct column_writer {
                 std::uint8_t* o = out;
                 for (std::size_t i = 0; i < rows; ++i) {
                     const auto code = static_cast<std::uint32_t>(codes[i]);
-                    if (code >= dict_size) return make_error_code(errc::bad_column);
+                    if (code >= dict_size) return bad_code(i, code);
                     std::uint32_t id = map[code];
                     if (id == std::numeric_limits<std::uint32_t>::max()) {
                         auto g = b.dict().intern(c.dict[code]);
@@ -287,7 +294,7 @@ struct column_writer {
                 if (bitmap) continue;
             }
             const std::uint32_t code = code_at(c, i);
-            if (code >= c.dict.size()) return make_error_code(errc::bad_column);
+            if (code >= c.dict.size()) return bad_code(i, code);
             std::uint32_t id = l2g[code];
             if (id == std::numeric_limits<std::uint32_t>::max()) {
                 auto g = b.dict().intern(c.dict[code]);
