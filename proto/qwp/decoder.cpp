@@ -157,15 +157,17 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
         }
         // The row each of the n values belongs to (without values: just n
         // turns, for the parts that must be parsed value by value).
-        auto for_values = [&](auto&& f) -> result<void> {
+        // f returns a plain error code: it runs once per row, and a result
+        // (with room for a detail) costs more than the work it guards.
+        auto for_values = [&](auto&& f) -> std::error_code {
             if (!keep) {
                 for (std::size_t k = 0; k < n; ++k)
-                    if (auto e = f(k); !e) return e;
+                    if (auto e = f(k)) return e;
                 return {};
             }
             for (std::size_t i = 0; i < R; ++i) {
                 if (c.null[i]) continue;
-                if (auto e = f(i); !e) return e;
+                if (auto e = f(i)) return e;
             }
             return {};
         };
@@ -184,11 +186,11 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
             if (!keep) continue;
             c.fixed.assign(R * 8, std::byte{0});
             std::size_t k = 0;
-            auto e = for_values([&](std::size_t i) -> result<void> {
+            auto e = for_values([&](std::size_t i) -> std::error_code {
                 std::memcpy(c.fixed.data() + i * 8, vals->data() + k++ * gw, gw);
                 return {};
             });
-            if (!e) return e.error();
+            if (e) return e;
             continue;
         }
         if (c.type == type::boolean) {
@@ -196,12 +198,12 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
             if (!keep) continue;
             c.fixed.assign(R, std::byte{0});
             std::size_t k = 0;
-            auto e = for_values([&](std::size_t i) -> result<void> {
+            auto e = for_values([&](std::size_t i) -> std::error_code {
                 c.fixed[i] = std::byte((std::to_integer<unsigned>((*bits)[k >> 3]) >> (k & 7)) & 1);
                 ++k;
                 return {};
             });
-            if (!e) return e.error();
+            if (e) return e;
             continue;
         }
         if (c.type == type::varchar || c.type == type::binary) {
@@ -220,12 +222,12 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
             if (!charge(off(n))) return make_error_code(errc::over_budget);
             c.var.assign(R, {});
             std::size_t k = 0;
-            auto e = for_values([&](std::size_t i) -> result<void> {
+            auto e = for_values([&](std::size_t i) -> std::error_code {
                 c.var[i].assign(reinterpret_cast<const char*>(data->data()) + off(k), off(k + 1) - off(k));
                 ++k;
                 return {};
             });
-            if (!e) return e.error();
+            if (e) return e;
             continue;
         }
         if (c.type == type::symbol) {
@@ -241,23 +243,24 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
                 }
             }
             const auto& d = global ? dict : local;
-            auto e = for_values([&](std::size_t i) -> result<void> {
-                QWP_TRY(id, r.varint());
-                if (*id >= d.size()) return make_error_code(errc::bad_column);
+            auto e = for_values([&](std::size_t i) -> std::error_code {
+                std::uint64_t id;
+                if (auto ec = read_varint(r.in, id)) return ec;
+                if (id >= d.size()) return make_error_code(errc::bad_column);
                 if (keep) {
-                    const std::string& text = d[static_cast<std::size_t>(*id)];
+                    const std::string& text = d[static_cast<std::size_t>(id)];
                     // Past the short-string buffer, each row's copy is an allocation of its own.
                     if (text.size() > 15 && !charge(text.size() + 1)) return make_error_code(errc::over_budget);
                     c.var[i] = text;
                 }
                 return {};
             });
-            if (!e) return e.error();
+            if (e) return e;
             continue;
         }
         if (c.type == type::double_array || c.type == type::long_array) {
             if (keep) c.var.assign(R, {});
-            auto e = for_values([&](std::size_t i) -> result<void> {
+            auto e = for_values([&](std::size_t i) -> std::error_code {
                 const std::span<const std::byte> start = r.in;
                 QWP_TRY(dims, r.u8());
                 if (*dims < 1 || *dims > 32) return make_error_code(errc::bad_column);
@@ -274,7 +277,7 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
                 if (keep) c.var[i].assign(reinterpret_cast<const char*>(start.data()), len);
                 return {};
             });
-            if (!e) return e.error();
+            if (e) return e;
             continue;
         }
         if (w == 0) return make_error_code(errc::bad_type);
@@ -285,11 +288,11 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
                 if (auto g = gorilla_decode(r, n, ts); !g) return g.error();
                 if (!keep) continue;
                 std::size_t k = 0;
-                auto e = for_values([&](std::size_t i) -> result<void> {
+                auto e = for_values([&](std::size_t i) -> std::error_code {
                     std::memcpy(c.fixed.data() + i * 8, &ts[k++], 8);
                     return {};
                 });
-                if (!e) return e.error();
+                if (e) return e;
                 continue;
             }
             if (*enc != 0) return make_error_code(errc::bad_column);
@@ -297,11 +300,11 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
         QWP_TRY(vals, r.take(std::uint64_t{n} * w));
         if (!keep) continue;
         std::size_t k = 0;
-        auto e = for_values([&](std::size_t i) -> result<void> {
+        auto e = for_values([&](std::size_t i) -> std::error_code {
             std::memcpy(c.fixed.data() + i * w, vals->data() + k++ * w, w);
             return {};
         });
-        if (!e) return e.error();
+        if (e) return e;
     }
     in = r.in;
     return t;

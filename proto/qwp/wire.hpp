@@ -151,9 +151,10 @@ inline std::size_t put_varint(std::uint8_t* out, std::uint64_t v) noexcept {
 }
 inline constexpr std::size_t max_varint = 10;
 
-// Reads a varint from the front of in, advancing it.
-inline result<std::uint64_t> get_varint(std::span<const std::byte>& in) noexcept {
-    std::uint64_t v = 0;
+// Reads a varint from the front of in into v, advancing it; an error code
+// (nothing to copy or destroy) for the loops that read one per row.
+inline std::error_code read_varint(std::span<const std::byte>& in, std::uint64_t& v) noexcept {
+    v = 0;
     for (std::size_t i = 0; i < max_varint; ++i) {
         if (i >= in.size()) return make_error_code(errc::truncated);
         const auto b = std::to_integer<std::uint8_t>(in[i]);
@@ -161,10 +162,17 @@ inline result<std::uint64_t> get_varint(std::span<const std::byte>& in) noexcept
         v |= std::uint64_t{b & 0x7Fu} << (7 * i);
         if (!(b & 0x80)) {
             in = in.subspan(i + 1);
-            return v;
+            return {};
         }
     }
     return make_error_code(errc::bad_varint);
+}
+
+// The same as a result.
+inline result<std::uint64_t> get_varint(std::span<const std::byte>& in) noexcept {
+    std::uint64_t v;
+    if (auto e = read_varint(in, v)) return e;
+    return v;
 }
 
 }  // namespace qwire::qwp
