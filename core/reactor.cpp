@@ -3,8 +3,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <qwire/core/log.hpp>
+
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace qwire {
 namespace {
@@ -109,11 +114,40 @@ result<int> reactor::notify_fd() {
 }
 
 io_uring_sqe* reactor::get_sqe(unsigned n) {
-    if (io_uring_sq_space_left(&ring_) < n) io_uring_submit(&ring_);
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    // With the queue just flushed this can only fail if n > entries.
-    if (!sqe) throw std::length_error("io_uring submission queue too small");
-    return sqe;
+    // n is 1 or 2 (an operation and its linked timeout); the ring has
+    // hundreds of entries, so a flushed queue always has the room.
+    while (io_uring_sq_space_left(&ring_) < n) {
+        const int rc = io_uring_submit(&ring_);
+        if (rc == -EBUSY || rc == -EAGAIN || rc == -ENOMEM) {
+            // The kernel holds completions we have not read (or is short of
+            // memory): read them out, to be run later, and submit again.
+            stash_completions();
+            continue;
+        }
+        if (rc < 0) check_enter(rc, "io_uring_submit");
+    }
+    return io_uring_get_sqe(&ring_);
+}
+
+void reactor::stash_completions() {
+    io_uring_cqe* cqe = nullptr;
+    unsigned head = 0, n = 0;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+        stashed_.push_back({cqe->user_data, cqe->res, cqe->flags});
+        ++n;
+    }
+    io_uring_cq_advance(&ring_, n);
+}
+
+void reactor::check_enter(int rc, const char* what) {
+    if (rc >= 0 || rc == -EINTR || rc == -ETIME || rc == -EBUSY || rc == -EAGAIN || rc == -ENOMEM) return;
+    // EBADF, EFAULT, EINVAL and the like: the ring itself is broken. There is
+    // no way to complete the operations in flight, so nothing after this
+    // could be trusted either.
+    const std::string line = std::string("qwire reactor: ") + what + " failed: " + errno_code(rc).message();
+    log_line(log_level::error, line);
+    std::fprintf(stderr, "%s\n", line.c_str());
+    std::abort();
 }
 
 void reactor::cancel(const void* user_data) {
@@ -234,6 +268,16 @@ std::size_t reactor::reap() {
     constexpr unsigned batch = 64;
     io_uring_cqe* cqes[batch];
     std::size_t total = 0;
+    if (!stashed_.empty()) {
+        // Read early by get_sqe; they come before anything still in the CQ.
+        auto events = std::exchange(stashed_, {});
+        for (const auto& e : events) {
+            if (e.user_data == 0) continue;
+            auto* c = reinterpret_cast<completion*>(e.user_data);
+            c->complete(c, e.res, e.flags);
+        }
+        total += events.size();
+    }
     for (;;) {
         unsigned n = io_uring_peek_batch_cqe(&ring_, cqes, batch);
         if (n == 0) break;
@@ -264,7 +308,7 @@ std::size_t reactor::turn(bool may_block) {
     run_posted();
     // Sleep only if something can wake us: an operation in flight, or a
     // work_guard promising a post() from outside.
-    const bool block = may_block && ready_.empty() && !failure_ && !stop_requested_.load(std::memory_order_acquire) &&
+    const bool block = may_block && ready_.empty() && stashed_.empty() && !failure_ && !stop_requested_.load(std::memory_order_acquire) &&
                        (in_flight_ > 0 || guards_.load(std::memory_order_acquire) > 0);
     // Enter the kernel only when it has something to do: submissions, a wait,
     // or (DEFER_TASKRUN) completions that run only when we ask for them. A
@@ -277,10 +321,7 @@ std::size_t reactor::turn(bool may_block) {
         rc = io_uring_submit_and_get_events(&ring_);
     else if (io_uring_sq_ready(&ring_) > 0)
         rc = io_uring_submit(&ring_);
-    if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EBUSY && rc != -EAGAIN) {
-        turning_ = false;
-        throw std::system_error(errno_code(rc), "io_uring_enter");
-    }
+    check_enter(rc, "io_uring_enter");
     n += reap();
     run_posted();
     n += run_ready();

@@ -204,6 +204,12 @@ private:
     std::size_t turn(bool may_block);
     std::size_t run_ready();
     std::size_t reap();
+    // Copies the completions out of the CQ without running them, for a
+    // kernel that will not take more submissions until the CQ is read.
+    void stash_completions();
+    // What io_uring_enter said when it failed: transient errors are tried
+    // again; any other means the ring cannot be used, which is fatal.
+    void check_enter(int rc, const char* what);
     void run_posted();
     void wake_locked() noexcept;  // post_mutex_ held
     void arm_wake();
@@ -226,6 +232,13 @@ private:
     std::uint16_t next_bgid_ = 1;
     std::thread::id owner_;
     reactor* previous_current_ = nullptr;
+
+    struct cq_event {
+        std::uint64_t user_data;
+        int res;
+        std::uint32_t flags;
+    };
+    std::vector<cq_event> stashed_;  // completions read early by stash_completions()
 
     std::vector<std::coroutine_handle<>> ready_;
     std::vector<std::coroutine_handle<>> running_;

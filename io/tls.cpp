@@ -157,9 +157,15 @@ result<void> tls_context::set_ciphers(const std::string& list) {
 
 namespace detail {
 
+result<std::unique_ptr<tls_engine>> tls_engine::create(const tls_context& ctx) {
+    std::unique_ptr<tls_engine> e(new tls_engine(ctx));
+    if (!e->ssl_) return make_tls_error(MEMORY_E);
+    return e;
+}
+
 tls_engine::tls_engine(const tls_context& ctx) : ctx_(ctx.shared()), server_(ctx.is_server()) {
     ssl_ = wolfSSL_new(ctx.native());
-    if (!ssl_) throw std::bad_alloc();
+    if (!ssl_) return;
     wolfSSL_SSLSetIORecv(ssl_, recv_cb);
     wolfSSL_SSLSetIOSend(ssl_, send_cb);
     wolfSSL_SetIOReadCtx(ssl_, this);

@@ -78,7 +78,9 @@ class tls_engine {
 public:
     enum class step { done, want_read, eof, failed };
 
-    tls_engine(const tls_context& ctx);
+    // A session for the context; an error (MEMORY_E) when wolfSSL cannot
+    // make one.
+    static result<std::unique_ptr<tls_engine>> create(const tls_context& ctx);
     ~tls_engine();
     tls_engine(const tls_engine&) = delete;
 
@@ -98,6 +100,7 @@ public:
     bool in_eof = false;   // the stream below reached its end
 
 private:
+    explicit tls_engine(const tls_context& ctx);
     step classify(int ret);
     std::shared_ptr<WOLFSSL_CTX> ctx_;
     WOLFSSL* ssl_ = nullptr;
@@ -113,14 +116,18 @@ public:
     // Runs the client handshake over s, verifying host (unless the context
     // has verification off).
     static task<result<tls_stream>> connect(S s, const tls_context& ctx, std::string host, op_options o = {}) {
-        tls_stream t(std::move(s), ctx);
+        auto eng = detail::tls_engine::create(ctx);
+        if (!eng) co_return eng.error();
+        tls_stream t(std::move(s), std::move(*eng));
         if (auto r = t.eng_->set_peer_name(host); !r) co_return r.error();
         if (auto r = co_await t.handshake(o); !r) co_return r.error();
         co_return std::move(t);
     }
     // Runs the server handshake over s.
     static task<result<tls_stream>> accept(S s, const tls_context& ctx, op_options o = {}) {
-        tls_stream t(std::move(s), ctx);
+        auto eng = detail::tls_engine::create(ctx);
+        if (!eng) co_return eng.error();
+        tls_stream t(std::move(s), std::move(*eng));
         if (auto r = co_await t.handshake(o); !r) co_return r.error();
         co_return std::move(t);
     }
@@ -190,7 +197,7 @@ private:
     static constexpr std::size_t staging_limit = 16 * 1024;
     static constexpr std::size_t read_chunk = 32 * 1024;
 
-    tls_stream(S s, const tls_context& ctx) : next_(std::move(s)), eng_(std::make_unique<detail::tls_engine>(ctx)) {}
+    tls_stream(S s, std::unique_ptr<detail::tls_engine> eng) : next_(std::move(s)), eng_(std::move(eng)) {}
 
     task<result<void>> handshake(op_options o) {
         for (;;) {
