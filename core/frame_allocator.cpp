@@ -23,25 +23,32 @@ struct free_node {
 struct frame_pool {
     std::array<free_node*, classes> heads{};
     std::array<std::size_t, classes> counts{};
-    ~frame_pool() {
-        for (free_node* h : heads) {
-            while (h) {
-                free_node* n = h->next;
-                ::operator delete(h);
-                h = n;
-            }
-        }
-    }
+    ~frame_pool();
 };
 
+// Set once this thread's pool is gone: a block freed later (by the
+// destructor of a static, after the thread's thread_locals) goes straight
+// back to the heap, and one asked for later comes from it.
+thread_local bool tl_pool_gone = false;
 thread_local frame_pool tl_pool;
+
+frame_pool::~frame_pool() {
+    for (free_node*& h : heads) {
+        while (h) {
+            free_node* n = h->next;
+            ::operator delete(h);
+            h = n;
+        }
+    }
+    tl_pool_gone = true;
+}
 
 }  // namespace
 
 void* allocate_frame(std::size_t n) {
 #if QWIRE_FRAME_POOL
     const std::size_t c = (n + granule - 1) / granule;
-    if (c < classes) {
+    if (c < classes && !tl_pool_gone) {
         if (free_node* h = tl_pool.heads[c]) {
             tl_pool.heads[c] = h->next;
             --tl_pool.counts[c];
@@ -56,7 +63,7 @@ void* allocate_frame(std::size_t n) {
 void deallocate_frame(void* p, std::size_t n) noexcept {
 #if QWIRE_FRAME_POOL
     const std::size_t c = (n + granule - 1) / granule;
-    if (c < classes && tl_pool.counts[c] < max_cached) {
+    if (c < classes && !tl_pool_gone && tl_pool.counts[c] < max_cached) {
         auto* node = static_cast<free_node*>(p);
         node->next = tl_pool.heads[c];
         tl_pool.heads[c] = node;

@@ -344,7 +344,7 @@ private:
             x.node().s = std::move(*s);
             return x;
         }
-        auto n = std::make_shared<detail::node>();
+        auto n = detail::new_node();
         n->t = t;
         const std::size_t size = item_size(vt);
         if (!take(&n->v, size)) return errc::truncated;
@@ -358,7 +358,7 @@ private:
         auto c = count();
         if (!c) return c.error();
         const auto n = static_cast<std::size_t>(*c);
-        auto node = std::make_shared<detail::node>();
+        auto node = detail::new_node();
         node->t = t;
         node->attribute = *a;
         node->n = n;
@@ -450,7 +450,7 @@ private:
                 if (!ctx) return ctx.error();
                 auto body = objects(1);
                 if (!body) return body.error();
-                auto n = std::make_shared<detail::node>();
+                auto n = detail::new_node();
                 n->t = t;
                 n->s = std::move(*ctx);
                 n->items = std::move(*body);

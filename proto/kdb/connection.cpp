@@ -1,5 +1,6 @@
 #include <qwire/proto/kdb/connection.hpp>
 
+#include <qwire/core/ring.hpp>
 #include <qwire/core/timer.hpp>
 #include <qwire/io/tcp.hpp>
 #include <qwire/io/unix_socket.hpp>
@@ -19,7 +20,9 @@ struct pending {
     std::coroutine_handle<> waiter{};
     std::optional<result<k>> out;
     bool abandoned = false;      // the caller gave up (stop or deadline)
-    std::stop_source deadline_stop;
+    // Ends the deadline's timer; made only for a query with a deadline (a
+    // stop_source allocates its state).
+    std::stop_source deadline_stop{std::nostopstate};
 };
 
 }  // namespace
@@ -27,7 +30,7 @@ struct pending {
 struct connection::state {
     std::unique_ptr<session_base> sess_;
     session_base& sess;
-    std::deque<std::shared_ptr<pending>> pending_queries;
+    ring<std::shared_ptr<pending>> pending_queries;
     std::deque<message> inbox;
     std::coroutine_handle<> receiver{};
     std::error_code failure;
@@ -198,7 +201,8 @@ task<result<k>> connection::query(k request, op_options o) {
     auto s = s_;
     if (!s) co_return errc::connection_closed;
     if (s->closed) co_return s->failure;
-    auto p = std::make_shared<pending>();
+    auto p = std::allocate_shared<pending>(qwire::detail::pool_allocator<pending>());
+    if (o.deadline) p->deadline_stop = std::stop_source();
     if (auto room = co_await s->sess.wait_for_room(); !room) {
         s->fail(room.error());
         co_return s->failure;

@@ -4,10 +4,15 @@
 #include <cstring>
 
 namespace qwire::kdb {
+
+std::shared_ptr<detail::node> detail::new_node() {
+    return std::allocate_shared<node>(qwire::detail::pool_allocator<node>());
+}
+
 namespace {
 
 std::shared_ptr<detail::node> make(type_t t) {
-    auto n = std::make_shared<detail::node>();
+    auto n = detail::new_node();
     n->t = t;
     return n;
 }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <qwire/core/error.hpp>
+#include <qwire/core/frame_allocator.hpp>
 #include <qwire/proto/kdb/error.hpp>
 #include <qwire/proto/kdb/types.hpp>
 
@@ -34,8 +35,9 @@ namespace detail {
 
 // An allocator whose resize() leaves new bytes uninitialised: decoding
 // overwrites them at once, and zero-filling first would cost a second pass.
+// Small vectors come from the per-thread block pool (core/frame_allocator.hpp).
 template <class T>
-struct uninitialized_allocator : std::allocator<T> {
+struct uninitialized_allocator : qwire::detail::pool_allocator<T> {
     template <class U>
     struct rebind {
         using other = uninitialized_allocator<U>;
@@ -75,6 +77,9 @@ struct node {
     raw_vector<std::size_t> offsets;    // symbol vectors: where each name starts in data
     std::vector<k> items;               // general list; dict keys+values; table {names, columns}; function parts
 };
+
+// A new node, from the per-thread block pool.
+std::shared_ptr<node> new_node();
 
 }  // namespace detail
 

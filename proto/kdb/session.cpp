@@ -20,7 +20,7 @@ op_options with_deadline(op_options o, std::optional<clock::time_point> d) {
 }
 
 struct room_awaiter {
-    std::deque<std::coroutine_handle<>>& waiters;
+    std::vector<std::coroutine_handle<>>& waiters;
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) { waiters.push_back(h); }
     void await_resume() const noexcept {}
@@ -69,7 +69,10 @@ bool session_base::message_buffered() const {
 // ---- writing ----
 
 void session_base::wake_room_waiters() {
-    for (auto h : std::exchange(room_waiters_, {})) reactor::current()->schedule(h);
+    if (room_waiters_.empty()) return;
+    waking_.swap(room_waiters_);
+    for (auto h : waking_) reactor::current()->schedule(h);
+    waking_.clear();
 }
 
 task<result<void>> session_base::wait_for_room(std::size_t bound) {

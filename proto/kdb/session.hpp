@@ -25,8 +25,8 @@
 #include <qwire/proto/kdb/codec.hpp>
 
 #include <coroutine>
-#include <deque>
 #include <optional>
+#include <vector>
 
 namespace qwire::kdb {
 
@@ -133,7 +133,8 @@ private:
     std::error_code write_failure_;
     clock::duration idle_timeout_{0}, message_timeout_{0};
     msg_type last_type_ = msg_type::async;
-    std::deque<std::coroutine_handle<>> room_waiters_;
+    std::vector<std::coroutine_handle<>> room_waiters_;
+    std::vector<std::coroutine_handle<>> waking_;  // room_waiters_ being woken (both keep their capacity)
 };
 
 template <byte_stream S>

@@ -22,6 +22,7 @@
 #include <qwire/core/byte_buffer.hpp>
 #include <qwire/core/notifier.hpp>
 #include <qwire/core/reactor.hpp>
+#include <qwire/core/ring.hpp>
 #include <qwire/core/task.hpp>
 #include <qwire/io/message_stream.hpp>
 #include <qwire/proto/qwp/response.hpp>
@@ -43,44 +44,6 @@ using replay_queue = std::deque<std::pair<std::vector<std::byte>, bool>>;
 
 namespace detail {
 
-// A FIFO on one growing array: a frame entering and leaving the window in
-// the steady state allocates nothing (std::deque gets and frees a block
-// every few frames).
-template <class T>
-class ring {
-public:
-    std::size_t size() const noexcept { return n_; }
-    bool empty() const noexcept { return n_ == 0; }
-    T& operator[](std::size_t i) noexcept { return v_[(head_ + i) & (v_.size() - 1)]; }
-    const T& operator[](std::size_t i) const noexcept { return v_[(head_ + i) & (v_.size() - 1)]; }
-    T& front() noexcept { return (*this)[0]; }
-    T& back() noexcept { return (*this)[n_ - 1]; }
-    void push_back(T x) {
-        if (n_ == v_.size()) grow();
-        (*this)[n_] = std::move(x);
-        ++n_;
-    }
-    void pop_front() noexcept {
-        front() = T{};
-        head_ = (head_ + 1) & (v_.size() - 1);
-        --n_;
-    }
-    void clear() noexcept {
-        for (std::size_t i = 0; i < n_; ++i) (*this)[i] = T{};
-        head_ = n_ = 0;
-    }
-
-private:
-    void grow() {
-        std::vector<T> bigger(v_.empty() ? 16 : v_.size() * 2);  // a power of two, for the mask
-        for (std::size_t i = 0; i < n_; ++i) bigger[i] = std::move((*this)[i]);
-        v_ = std::move(bigger);
-        head_ = 0;
-    }
-    std::vector<T> v_;
-    std::size_t head_ = 0, n_ = 0;
-};
-
 // Everything the pipeline tracks that does not touch the stream: the window
 // of kept frames, sequences, acknowledgements, the failure.
 struct pipeline_core {
@@ -99,7 +62,7 @@ struct pipeline_core {
     };
 
     options opt;
-    ring<entry> fifo;
+    qwire::ring<entry> fifo;
     response last;  // the latest response, decoded into the same storage each time
     std::vector<byte_buffer> spare;
     std::size_t bytes = 0;

@@ -1,4 +1,5 @@
-// Heap allocations in the steady state of the hot paths: a replaced global
+// Heap allocations in the steady state of the hot paths (a WebSocket frame,
+// a QWP sender flushing and syncing, a kdb+ sync query): a replaced global
 // operator new counts those made on this thread while a test watches.
 // Built only without sanitizers (they replace operator new themselves, and
 // coroutine frames then bypass qwire's frame pool on purpose).
@@ -7,6 +8,8 @@
 
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/pipe.hpp>
+#include <qwire/proto/kdb/connection.hpp>
+#include <qwire/proto/kdb/server.hpp>
 #include <qwire/proto/qwp/sender.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
 #include <qwire/proto/ws/stream.hpp>
@@ -15,8 +18,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+
 #include <cstdlib>
 #include <new>
+#include <thread>
 
 namespace {
 thread_local bool watching = false;
@@ -95,4 +101,46 @@ TEST_CASE("steady state allocates nothing: a QWP sender flushing chunks and sync
         for (int i = 0; i < 200; ++i) r.block_on(round());
     });
     CHECK(n == 0);
+}
+
+namespace {
+// A kdb+ echo server on its own thread over one end of a socket pair,
+// serving until the other end closes.
+struct kdb_echo_thread {
+    int client_fd = -1;
+    std::thread t;
+    kdb_echo_thread() {
+        int fds[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+        client_fd = fds[0];
+        t = std::thread([fd = fds[1]] {
+            reactor r;
+            kdb::server srv;
+            srv.on_sync([](kdb::peer&, kdb::k x) -> task<result<kdb::k>> { co_return x; });
+            r.block_on(srv.serve_connection(socket_stream(fd, r)));
+        });
+    }
+    ~kdb_echo_thread() { t.join(); }
+};
+}  // namespace
+
+TEST_CASE("steady state allocates nothing: a kdb+ sync query round trip") {
+    kdb_echo_thread server;
+    reactor r;
+    auto c = r.block_on(kdb::connection::open(socket_stream(server.client_fd, r)));
+    REQUIRE(c);
+    const kdb::k request = kdb::new_long_list({1, 2, 3, 4, 5, 6, 7, 8});
+    std::int64_t sum = 0;
+    auto round = [&]() -> task<void> {
+        auto v = co_await c->query(request);
+        REQUIRE(v);
+        sum += v->get_long_list().value()[7];
+    };
+    for (int i = 0; i < 100; ++i) r.block_on(round());
+    const auto n = count_allocations([&] {
+        for (int i = 0; i < 1000; ++i) r.block_on(round());
+    });
+    CHECK(n == 0);
+    CHECK(sum == 8 * 1100);
+    c->close();
 }
