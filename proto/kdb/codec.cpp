@@ -383,12 +383,19 @@ private:
         return k(std::move(node));
     }
 
-    result<std::vector<k>> objects(std::size_t n) {
+    static k function_of(type_t t, detail::k_vector parts) {
+        auto n = detail::new_node();
+        n->t = t;
+        n->items = std::move(parts);
+        return k(std::move(n));
+    }
+
+    result<detail::k_vector> objects(std::size_t n) {
         // Every object takes at least one byte: a count beyond what is left
         // is a lie, and must not size an allocation.
         if (n > left()) return errc::truncated;
         if (!charge(std::uint64_t{n} * sizeof(k))) return errc::too_large;
-        std::vector<k> items;
+        detail::k_vector items;
         items.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
             auto x = object();
@@ -413,7 +420,7 @@ private:
                 if (!c) return c.error();
                 auto items = objects(static_cast<std::size_t>(*c));
                 if (!items) return items.error();
-                k x = new_list(std::move(*items));
+                k x = detail::list_of(std::move(*items));
                 x.node().attribute = *a;
                 return x;
             }
@@ -469,13 +476,13 @@ private:
                 if (!c) return c.error();
                 auto items = objects(static_cast<std::size_t>(*c));
                 if (!items) return items.error();
-                return new_function(t, std::move(*items));
+                return function_of(t, std::move(*items));
             }
             default:
                 if (t >= qtype::each && t <= qtype::dynamic_load) {
                     auto items = objects(1);
                     if (!items) return items.error();
-                    return new_function(t, std::move(*items));
+                    return function_of(t, std::move(*items));
                 }
                 return errc::bad_type;
         }

@@ -299,10 +299,14 @@ k new_temporal_list(type_t t, std::span<const std::int64_t> raw) {
     return x;
 }
 
-k new_list(std::vector<k> items) {
+k detail::list_of(k_vector items) {
     auto n = make(qtype::list);
     n->items = std::move(items);
     return k(std::move(n));
+}
+
+k new_list(std::vector<k> items) {
+    return detail::list_of(detail::k_vector(std::make_move_iterator(items.begin()), std::make_move_iterator(items.end())));
 }
 
 result<k> new_dict(k keys, k values, bool sorted) {
@@ -358,7 +362,7 @@ k new_primitive(type_t t, std::uint8_t opcode) {
 
 k new_function(type_t t, std::vector<k> parts) {
     auto n = make(t);
-    n->items = std::move(parts);
+    n->items.assign(std::make_move_iterator(parts.begin()), std::make_move_iterator(parts.end()));
     return k(std::move(n));
 }
 

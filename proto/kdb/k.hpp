@@ -58,6 +58,10 @@ struct uninitialized_allocator : qwire::detail::pool_allocator<T> {
 template <class T>
 using raw_vector = std::vector<T, uninitialized_allocator<T>>;
 
+// The items of a general list (and of dicts, tables, functions), from the
+// per-thread block pool.
+using k_vector = std::vector<k, qwire::detail::pool_allocator<k>>;
+
 struct node {
     type_t t = qtype::unary_primitive;  // (::) by default
     std::uint8_t attribute = 0;
@@ -75,8 +79,11 @@ struct node {
     std::size_t n = 0;                  // items of a simple vector
     raw_vector<std::byte> data;         // simple vector items; symbol vectors: names, each NUL-terminated
     raw_vector<std::size_t> offsets;    // symbol vectors: where each name starts in data
-    std::vector<k> items;               // general list; dict keys+values; table {names, columns}; function parts
+    k_vector items;                     // general list; dict keys+values; table {names, columns}; function parts
 };
+
+// A general list over items already in a k_vector.
+k list_of(k_vector items);
 
 // A new node, from the per-thread block pool.
 std::shared_ptr<node> new_node();
@@ -254,7 +261,10 @@ k new_float_list(std::initializer_list<double> v);
 k new_list(std::vector<k> items = {});  // general list
 template <class... K>
 k new_list_of(K&&... items) {
-    return new_list(std::vector<k>{k(std::forward<K>(items))...});
+    detail::k_vector v;
+    v.reserve(sizeof...(K));
+    (v.push_back(k(std::forward<K>(items))), ...);
+    return detail::list_of(std::move(v));
 }
 result<k> new_dict(k keys, k values, bool sorted = false);
 result<k> new_table(k column_names, k columns);  // names: symbol vector; columns: general list

@@ -1,5 +1,6 @@
 #include <qwire/proto/kdb/tick.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 namespace qwire::kdb {
@@ -91,8 +92,13 @@ tickerplant::tickerplant(server& srv, tickerplant_options o)
             (void)co_await publish(symbol_or_string(m[1]), m[2]);
     });
     srv_.on_close([this](peer& p) {
-        for (auto& [table, list] : subs_)
-            std::erase_if(list, [&](const subscription& s) { return s.who.id() == p.id(); });
+        for (auto& [table, list] : subs_) {
+            const bool in = std::any_of(list->begin(), list->end(), [&](const subscription& s) { return s.who.id() == p.id(); });
+            if (in)
+                change_subscribers(table, [&](subscriber_list& l) {
+                    std::erase_if(l, [&](const subscription& s) { return s.who.id() == p.id(); });
+                });
+        }
     });
     if (!o_.log_directory.empty()) (void)open_log();
 }
@@ -112,7 +118,7 @@ result<void> tickerplant::open_log() {
 result<void> tickerplant::add_table(std::string name, k schema) {
     if (!schema.is_table()) return errc::type_mismatch;
     schemas_[name] = std::move(schema);
-    subs_[name];
+    if (!subs_.count(name)) subs_[name] = std::make_shared<const subscriber_list>();
     return {};
 }
 
@@ -148,19 +154,21 @@ task<result<void>> tickerplant::publish(std::string_view table_name, k data) {
     const std::string table(table_name);
     auto t = to_table(table, data);
     if (!t) co_return t.error();
+    // Held across the sends: .u.sub and closes replace the list meanwhile,
+    // they never change this one. A subscriber gone since gets an error
+    // from its closed peer, ignored here.
+    const auto found = subs_.find(table);
+    const std::shared_ptr<const subscriber_list> list =
+        found != subs_.end() && found->second ? found->second : std::make_shared<const subscriber_list>();
     if (log_) {
         if (auto w = log_->append(new_list_of(new_symbol("upd"), new_symbol(table), t->columns().value())); !w)
             co_return w;
         if (auto f = log_->flush(); !f) co_return f;
     }
     ++count_;
-    // A copy: sends suspend, and meanwhile .u.sub may add subscribers and
-    // closes remove them. A subscriber gone since gets an error from its
-    // closed peer, ignored here.
-    std::vector<subscription> list = subs_[table];
     auto sym_column = t->column("sym");
     const k sym = sym_column ? *sym_column : new_null();
-    for (auto& s : list) {
+    for (const auto& s : *list) {
         k rows = *t;
         if (!s.syms.empty() && sym.type() == qtype::symbol) {
             const auto names = sym.get_symbol_list().value();
@@ -172,7 +180,8 @@ task<result<void>> tickerplant::publish(std::string_view table_name, k data) {
             for (const k& c : t->columns().value().items()) cols.push_back(take(c, keep));
             rows = new_table(t->column_names().value(), new_list(std::move(cols))).value();
         }
-        (void)co_await s.who.send_async(new_list_of(new_symbol("upd"), new_symbol(table), rows));
+        peer who = s.who;
+        (void)co_await who.send_async(new_list_of(new_symbol("upd"), new_symbol(table), rows));
     }
     co_return result<void>{};
 }
@@ -183,7 +192,7 @@ task<void> tickerplant::end_of_day() {
     std::vector<peer> to_tell;
     std::set<std::uint64_t> told;
     for (auto& [table, list] : subs_)
-        for (auto& s : list)
+        for (auto& s : *list)
             if (told.insert(s.who.id()).second) to_tell.push_back(s.who);
     for (auto& who : to_tell) (void)co_await who.send_async(msg);
     date_ += days(1);
@@ -191,11 +200,20 @@ task<void> tickerplant::end_of_day() {
     if (!o_.log_directory.empty()) (void)open_log();
 }
 
+template <class F>
+void tickerplant::change_subscribers(const std::string& table, F f) {
+    auto& slot = subs_[table];
+    auto next = slot ? std::make_shared<subscriber_list>(*slot) : std::make_shared<subscriber_list>();
+    f(*next);
+    slot = std::move(next);
+}
+
 result<k> tickerplant::subscribe(peer& p, const std::string& table, std::set<std::string> syms) {
     auto pair_for = [&](const std::string& name) -> result<k> {
-        auto& list = subs_[name];
-        std::erase_if(list, [&](const subscription& s) { return s.who.id() == p.id(); });  // .u.sub replaces
-        list.push_back({p, syms});
+        change_subscribers(name, [&](subscriber_list& list) {
+            std::erase_if(list, [&](const subscription& s) { return s.who.id() == p.id(); });  // .u.sub replaces
+            list.push_back({p, syms});
+        });
         return new_list_of(new_symbol(name), schemas_.at(name));
     };
     if (!table.empty()) {

@@ -54,7 +54,14 @@ private:
     server& srv_;
     tickerplant_options o_;
     std::map<std::string, k> schemas_;
-    std::map<std::string, std::vector<subscription>> subs_;
+    // Each table's subscribers, replaced (never changed in place) when one
+    // joins or leaves: a publish holds the list it started with across its
+    // sends, and taking it costs no copy.
+    using subscriber_list = std::vector<subscription>;
+    std::map<std::string, std::shared_ptr<const subscriber_list>, std::less<>> subs_;
+    // The list of a table changed by f, which edits a copy.
+    template <class F>
+    void change_subscribers(const std::string& table, F f);
     std::optional<tick_log_writer> log_;
     std::int64_t count_ = 0;
     std::chrono::sys_days date_;

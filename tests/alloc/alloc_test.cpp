@@ -1,5 +1,6 @@
 // Heap allocations in the steady state of the hot paths (a WebSocket frame,
-// a QWP sender flushing and syncing, a kdb+ sync query): a replaced global
+// a QWP sender flushing and syncing, a kdb+ sync query, a tickerplant
+// publish): a replaced global
 // operator new counts those made on this thread while a test watches.
 // Built only without sanitizers (they replace operator new themselves, and
 // coroutine frames then bypass qwire's frame pool on purpose).
@@ -10,6 +11,8 @@
 #include <qwire/io/pipe.hpp>
 #include <qwire/proto/kdb/connection.hpp>
 #include <qwire/proto/kdb/server.hpp>
+#include <qwire/proto/kdb/tick.hpp>
+#include <qwire/core/notifier.hpp>
 #include <qwire/proto/qwp/sender.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
 #include <qwire/proto/ws/stream.hpp>
@@ -22,6 +25,7 @@
 
 #include <cstdlib>
 #include <new>
+#include <optional>
 #include <thread>
 
 namespace {
@@ -143,4 +147,89 @@ TEST_CASE("steady state allocates nothing: a kdb+ sync query round trip") {
     CHECK(n == 0);
     CHECK(sum == 8 * 1100);
     c->close();
+}
+
+TEST_CASE("steady state allocates nothing: a tickerplant publish to a subscriber") {
+    // The tickerplant on this thread; its subscriber on another, over a
+    // socket pair, reading every update.
+    constexpr int warm = 100, counted = 1000;
+    // The server outlives the reactor: destroying the reactor ends the
+    // connection's coroutine, which still runs the server's close hook.
+    kdb::server srv;
+    kdb::tickerplant tp(srv);
+    reactor r;
+    const kdb::k schema = kdb::new_table({"time", "sym", "price"}, {kdb::new_vector(kdb::qtype::timespan, 0),
+                                                                    kdb::new_symbol_list({}), kdb::new_float_list({})})
+                              .value();
+    REQUIRE(tp.add_table("trade", schema));
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    r.spawn(srv.serve_connection(socket_stream(fds[1], r)));
+
+    notifier changed;
+    bool subscribed = false, finished = false;
+    int received = 0;
+    std::thread sub([&, fd = fds[0], mailbox = r.get_mailbox()] {
+        reactor sr;
+        sr.block_on([&]() -> task<void> {
+            // No Catch macros on this thread: both flags are always posted,
+            // and a failure shows as fewer updates received.
+            int got = -1;
+            auto c = co_await kdb::connection::open(socket_stream(fd, sr));
+            std::optional<kdb::subscriber> s;
+            if (c) {
+                auto sr2 = co_await kdb::subscriber::subscribe(std::move(*c), "trade");
+                if (sr2) s.emplace(std::move(*sr2));
+            }
+            mailbox->post([&] {
+                subscribed = true;
+                changed.notify_all();
+            });
+            if (s) {
+                got = 0;
+                while (got < warm + counted) {
+                    auto m = co_await s->next();
+                    if (!m) break;
+                    ++got;
+                    mailbox->post([&, got] {
+                        received = got;
+                        changed.notify_all();
+                    });
+                }
+            }
+            mailbox->post([&, got] {
+                received = got;
+                finished = true;
+                changed.notify_all();
+            });
+        }());
+    });
+    auto until = [&](bool& flag) -> task<void> {
+        while (!flag) (void)co_await changed.wait();
+    };
+    r.block_on(until(subscribed));
+
+    const std::vector<std::int64_t> when{1};
+    const kdb::k update = kdb::new_table({"time", "sym", "price"}, {kdb::new_temporal_list(kdb::qtype::timespan, when),
+                                                                    kdb::new_symbol_list({"IBM"}), kdb::new_float_list({101.5})})
+                              .value();
+    // One update out and read by the subscriber: the steady state of a
+    // subscriber that keeps up (one that does not makes the send queue grow
+    // until the slow-peer policy acts).
+    int published = 0;
+    auto publish = [&]() -> task<void> {
+        auto p = co_await tp.publish("trade", update);
+        REQUIRE(p);
+        ++published;
+        while (received < published && !finished) (void)co_await changed.wait();
+    };
+    for (int i = 0; i < warm; ++i) r.block_on(publish());
+    const auto n = count_allocations([&] {
+        for (int i = 0; i < counted; ++i) r.block_on(publish());
+    });
+    CHECK(n == 0);
+    r.block_on(until(finished));
+    sub.join();
+    CHECK(received == warm + counted);
+    srv.close_all();
 }
