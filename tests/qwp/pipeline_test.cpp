@@ -143,16 +143,25 @@ struct ws_stack {
     }
 };
 
+// A reactor, the two ends of a stack, and what the server end saw.
+template <class Stack>
+struct stack_fixture {
+    using ends_type = decltype(Stack::make());
+    using M = typename ends_type::first_type;
+    reactor r;                          // first: the pipe belongs to it
+    ends_type ends = Stack::make();
+    M& client = ends.first;
+    M& server = ends.second;
+    seen got;
+};
+
 }  // namespace
 
 TEMPLATE_TEST_CASE("pipeline<M>: frames numbered; a commit goes out without FLAG_DEFER_COMMIT, the rest byte for byte",
                    "[pipeline]", framed_stack, ws_stack) {
-    reactor r;
-    auto ends = TestType::make();
-    using M = typename decltype(ends)::first_type;
-    auto& client = ends.first;
-    auto& server = ends.second;
-    seen got;
+    stack_fixture<TestType> f;
+    using M = typename stack_fixture<TestType>::M;
+    auto& [r, ends, client, server, got] = f;
     result<void> acked = make_error_code(qwire::errc::invalid_argument);
     std::vector<pipeline_base::sent> sent;
     const auto deferred = message_of(flags::defer_commit | flags::gorilla, 100, 7);
@@ -187,12 +196,9 @@ TEMPLATE_TEST_CASE("pipeline<M>: frames numbered; a commit goes out without FLAG
 
 TEMPLATE_TEST_CASE("pipeline<M>: a window full of deferred frames sends the last one as a commit", "[pipeline]",
                    framed_stack, ws_stack) {
-    reactor r;
-    auto ends = TestType::make();
-    using M = typename decltype(ends)::first_type;
-    auto& client = ends.first;
-    auto& server = ends.second;
-    seen got;
+    stack_fixture<TestType> f;
+    using M = typename stack_fixture<TestType>::M;
+    auto& [r, ends, client, server, got] = f;
     std::vector<pipeline_base::sent> sent;
     auto run = [&]() -> task<void> {
         pipeline_base::options o;
@@ -222,12 +228,9 @@ TEMPLATE_TEST_CASE("pipeline<M>: a window full of deferred frames sends the last
 
 TEMPLATE_TEST_CASE("pipeline<M>: take_unacked gives back every unacknowledged message byte for byte, control frames left out",
                    "[pipeline]", framed_stack, ws_stack) {
-    reactor r;
-    auto ends = TestType::make();
-    using M = typename decltype(ends)::first_type;
-    auto& client = ends.first;
-    auto& server = ends.second;
-    seen got;
+    stack_fixture<TestType> f;
+    using M = typename stack_fixture<TestType>::M;
+    auto& [r, ends, client, server, got] = f;
     replay_queue kept;
     const auto control = message_of(flags::defer_commit, 5, 9);
     const auto a = message_of(flags::defer_commit, 300, 2);
@@ -257,12 +260,9 @@ TEMPLATE_TEST_CASE("pipeline<M>: take_unacked gives back every unacknowledged me
 
 TEMPLATE_TEST_CASE("pipeline<M>: replay sends kept messages on a new stream, renumbered from 0", "[pipeline]",
                    framed_stack, ws_stack) {
-    reactor r;
-    auto ends = TestType::make();
-    using M = typename decltype(ends)::first_type;
-    auto& client = ends.first;
-    auto& server = ends.second;
-    seen got;
+    stack_fixture<TestType> f;
+    using M = typename stack_fixture<TestType>::M;
+    auto& [r, ends, client, server, got] = f;
     const auto a = message_of(flags::defer_commit, 40, 4);
     const auto b = message_of(0, 40, 5);
     replay_queue frames{{a, true}, {b, false}};

@@ -34,11 +34,12 @@ task<result<void>> ingest(sender& s, int batches) {
     co_return co_await s.sync();
 }
 
-}  // namespace
-
-TEST_CASE("qwp sender over a Unix socket, end to end") {
+// A test server on a Unix socket, and a sender over the streams of the
+// factory factory_for(path) makes; the rows the server got.
+template <class FactoryFor>
+std::size_t ingest_over_unix(const std::string& name, FactoryFor factory_for, int batches) {
     test_server_options so;
-    so.unix_path = "@qwire-qwp-test-" + std::to_string(::getpid());
+    so.unix_path = "@" + name + "-" + std::to_string(::getpid());
     reactor r;
     auto srv = test_server::start(so);
     REQUIRE(srv);
@@ -46,17 +47,23 @@ TEST_CASE("qwp sender over a Unix socket, end to end") {
     result<void> done = make_error_code(qwire::errc::invalid_argument);
     auto client = [&]() -> task<void> {
         auto conf = config::parse("ws::addr=localhost:9000;").value();
-        auto factory = [path = so.unix_path](op_options o) -> task<result<socket_stream>> {
-            co_return co_await unix_connect(path, o);
-        };
-        auto s = co_await sender::connect(conf, factory);
+        auto s = co_await sender::connect(conf, factory_for(so.unix_path));
         REQUIRE(s);
-        done = co_await ingest(*s, 5);
+        done = co_await ingest(*s, batches);
         server.stop();
     };
     r.block_on(when_all(server.run(), client()));
     CHECK(done);
-    CHECK(rows_of(server, "t") == 500);
+    return rows_of(server, "t");
+}
+
+}  // namespace
+
+TEST_CASE("qwp sender over a Unix socket, end to end") {
+    auto factory_for = [](std::string path) {
+        return [path](op_options o) -> task<result<socket_stream>> { co_return co_await unix_connect(path, o); };
+    };
+    CHECK(ingest_over_unix("qwire-qwp-test", factory_for, 5) == 500);
 }
 
 TEST_CASE("qwp sender over the in-memory pipe, reconnecting over a new pipe when one breaks") {
@@ -90,26 +97,12 @@ TEST_CASE("qwp sender over the in-memory pipe, reconnecting over a new pipe when
 }
 
 TEST_CASE("qwp sender over a type-erased stream_factory (an any_stream picked at run time)") {
-    test_server_options so;
-    so.unix_path = "@qwire-qwp-erased-" + std::to_string(::getpid());
-    reactor r;
-    auto srv = test_server::start(so);
-    REQUIRE(srv);
-    auto& server = **srv;
-    result<void> done = make_error_code(qwire::errc::invalid_argument);
-    auto client = [&]() -> task<void> {
-        auto conf = config::parse("ws::addr=localhost:9000;").value();
-        stream_factory factory = [path = so.unix_path](op_options o) -> task<result<any_stream>> {
+    auto factory_for = [](std::string path) -> stream_factory {
+        return [path](op_options o) -> task<result<any_stream>> {
             auto s = co_await unix_connect(path, o);
             if (!s) co_return s.error();
             co_return any_stream(std::move(*s), true);
         };
-        auto s = co_await sender::connect(conf, factory);
-        REQUIRE(s);
-        done = co_await ingest(*s, 2);
-        server.stop();
     };
-    r.block_on(when_all(server.run(), client()));
-    CHECK(done);
-    CHECK(rows_of(server, "t") == 200);
+    CHECK(ingest_over_unix("qwire-qwp-erased", factory_for, 2) == 200);
 }
