@@ -14,22 +14,26 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <string_view>
 
 using namespace qwire::perf;
 
 namespace {
 
-int usage(const std::string& why) {
+// The usage text: on stdout with status 0 for --help, on stderr with the
+// reason and status 2 for a bad command line.
+int usage(const std::string& why, bool asked = false) {
+    FILE* out = asked ? stdout : stderr;
     if (!why.empty()) std::fprintf(stderr, "qwire-perf: %s\n", why.c_str());
-    std::fprintf(stderr, "usage: qwire-perf SCENARIO [--knob v1,v2,...] [--reps N] [--warmup N] [--json F] [--csv F] "
+    std::fprintf(out, "usage: qwire-perf SCENARIO [--knob v1,v2,...] [--reps N] [--warmup N] [--json F] [--csv F] "
                          "[--plot F.png] [--conf STR] [--netem \"delay 1ms\"] [--pin CPU] [--quiet]\nscenarios:\n");
     for (const auto& s : scenarios()) {
         std::string knobs;
         for (auto k : s.knobs) knobs += (knobs.empty() ? "" : ", ") + std::string(k);
-        std::fprintf(stderr, "  %-11s %.*s\n              knobs: %s\n", std::string(s.name).c_str(),
+        std::fprintf(out, "  %-11s %.*s\n              knobs: %s\n", std::string(s.name).c_str(),
                      static_cast<int>(s.about.size()), s.about.data(), knobs.c_str());
     }
-    return 2;
+    return asked ? 0 : 2;
 }
 
 bool write_file(const std::string& path, const std::string& text) {
@@ -41,6 +45,8 @@ bool write_file(const std::string& path, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") return usage({}, true);
     std::string why;
     auto args = parse_args(argc, argv, &why);
     if (!args) return usage(why);
