@@ -70,7 +70,7 @@ result<void> gorilla_decode(reader& r, std::size_t n, std::vector<std::int64_t>&
 }  // namespace
 
 bool decoded_column::is_null(std::size_t row) const noexcept {
-    if (null[row]) return true;
+    if (null_bit(row)) return true;
     switch (type) {
     case type::int_: return get<std::int32_t>(row) == std::numeric_limits<std::int32_t>::min();
     case type::long_: case type::date: case type::timestamp: case type::timestamp_nanos:
@@ -137,19 +137,22 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
     auto row_cost = [&](const decoded_column& c) -> std::uint64_t {
         const bool var = c.type == type::varchar || c.type == type::binary || c.type == type::symbol ||
                          c.type == type::double_array || c.type == type::long_array;
-        return var ? sizeof(std::string) : c.type == type::geohash ? 8 : std::max<std::size_t>(fixed_width(c.type), 1);
+        return var ? sizeof(std::uint32_t) : c.type == type::geohash ? 8 : std::max<std::size_t>(fixed_width(c.type), 1);
     };
     for (auto& c : t.columns) {
         // The null bitmap (a bit a row) and the values' storage.
         if (keep && !charge(R / 8 + 1 + std::uint64_t{R} * row_cost(c))) return make_error_code(errc::over_budget);
-        if (keep) c.null.assign(R, false);
+        if (keep) c.rows = R;
         QWP_TRY(null_flag, r.u8());
         std::size_t n = R;
         if (*null_flag) {
             QWP_TRY(bm, r.take((R + 7) / 8));
             for (std::size_t i = 0; i < R; ++i)
                 if ((std::to_integer<unsigned>((*bm)[i >> 3]) >> (i & 7)) & 1) {
-                    if (keep) c.null[i] = true;
+                    if (keep) {
+                        if (c.null_bits.empty()) c.null_bits.assign((R + 7) / 8, 0);
+                        c.null_bits[i >> 3] |= static_cast<std::uint8_t>(1u << (i & 7));
+                    }
                     --n;
                 }
             // The designated timestamp is never null.
@@ -166,10 +169,33 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
                 return {};
             }
             for (std::size_t i = 0; i < R; ++i) {
-                if (c.null[i]) continue;
+                if (c.null_bit(i)) continue;
                 if (auto e = f(i)) return e;
             }
             return {};
+        };
+        // Variable-length values in row order: row i's bytes, the rows
+        // before it that had none (NULLs) empty; end_text() closes the rest.
+        std::size_t text_rows = 0;
+        // (false: the column's bytes would pass 4 GiB, what 32-bit offsets hold)
+        auto put_text = [&](std::size_t i, const std::byte* p, std::size_t len) -> bool {
+            if (c.bytes.size() + len > std::numeric_limits<std::uint32_t>::max()) return false;
+            if (c.offsets.empty()) {
+                c.offsets.reserve(R + 1);
+                c.offsets.push_back(0);
+            }
+            const auto at = static_cast<std::uint32_t>(c.bytes.size());
+            for (; text_rows < i; ++text_rows) c.offsets.push_back(at);
+            c.bytes.insert(c.bytes.end(), p, p + len);
+            c.offsets.push_back(static_cast<std::uint32_t>(c.bytes.size()));
+            ++text_rows;
+            return true;
+        };
+        auto end_text = [&] {
+            if (!keep) return;
+            if (c.offsets.empty()) c.offsets.push_back(0);
+            const auto at = static_cast<std::uint32_t>(c.bytes.size());
+            for (; text_rows < R; ++text_rows) c.offsets.push_back(at);
         };
         if (is_decimal(c.type)) {
             QWP_TRY(scale, r.u8());
@@ -220,18 +246,17 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
             if (c.type == type::varchar && !valid_utf8(*data)) return make_error_code(errc::bad_column);
             if (!keep) continue;
             if (!charge(off(n))) return make_error_code(errc::over_budget);
-            c.var.assign(R, {});
             std::size_t k = 0;
             auto e = for_values([&](std::size_t i) -> std::error_code {
-                c.var[i].assign(reinterpret_cast<const char*>(data->data()) + off(k), off(k + 1) - off(k));
+                if (!put_text(i, data->data() + off(k), off(k + 1) - off(k))) return make_error_code(errc::bad_length);
                 ++k;
                 return {};
             });
+            end_text();
             if (e) return e;
             continue;
         }
         if (c.type == type::symbol) {
-            if (keep) c.var.assign(R, {});
             std::vector<std::string> local;
             const bool global = flags & flags::delta_symbol_dict;
             if (!global) {
@@ -249,17 +274,17 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
                 if (id >= d.size()) return make_error_code(errc::bad_column);
                 if (keep) {
                     const std::string& text = d[static_cast<std::size_t>(id)];
-                    // Past the short-string buffer, each row's copy is an allocation of its own.
-                    if (text.size() > 15 && !charge(text.size() + 1)) return make_error_code(errc::over_budget);
-                    c.var[i] = text;
+                    if (!charge(text.size())) return make_error_code(errc::over_budget);
+                    if (!put_text(i, reinterpret_cast<const std::byte*>(text.data()), text.size()))
+                        return make_error_code(errc::bad_length);
                 }
                 return {};
             });
+            end_text();
             if (e) return e;
             continue;
         }
         if (c.type == type::double_array || c.type == type::long_array) {
-            if (keep) c.var.assign(R, {});
             auto e = for_values([&](std::size_t i) -> std::error_code {
                 const std::span<const std::byte> start = r.in;
                 QWP_TRY(dims, r.u8());
@@ -274,9 +299,10 @@ result<decoded_table> decode_block(std::span<const std::byte>& in, std::uint8_t 
                 QWP_TRY(vals, r.take(count * 8));
                 const std::size_t len = static_cast<std::size_t>(r.in.data() - start.data());
                 if (keep && !charge(len)) return make_error_code(errc::over_budget);
-                if (keep) c.var[i].assign(reinterpret_cast<const char*>(start.data()), len);
+                if (keep && !put_text(i, start.data(), len)) return make_error_code(errc::bad_length);
                 return {};
             });
+            end_text();
             if (e) return e;
             continue;
         }

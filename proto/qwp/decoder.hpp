@@ -17,14 +17,28 @@
 
 namespace qwire::qwp {
 
+// A decoded column, in flat buffers (no object per row): a NULL bitmap,
+// fixed-width values, or offsets into bytes for the variable-length types.
 struct decoded_column {
     std::string name;
     qwp::type type = qwp::type::long_;
-    std::vector<bool> null;        // per row, from the bitmap
-    std::vector<std::byte> fixed;  // per row: fixed_width bytes (boolean 1 byte, geohash 8); zero when null
-    std::vector<std::string> var;  // per row: varchar/binary bytes, symbol text, encoded array; empty when null
+    std::size_t rows = 0;
+    std::vector<std::uint8_t> null_bits;  // bit i set: row i is NULL (QWP's bitmap); empty: none
+    std::vector<std::byte> fixed;         // per row: fixed_width bytes (boolean 1 byte, geohash 8); zero when null
+    // varchar/binary bytes, symbol text, encoded arrays: row i is
+    // bytes[offsets[i], offsets[i + 1]) (empty when null); rows + 1 offsets.
+    std::vector<std::uint32_t> offsets;
+    std::vector<std::byte> bytes;
     std::uint8_t scale = 0;
     std::uint8_t geohash_bits = 0;
+
+    // Whether the bitmap marks the row NULL (is_null also reads sentinels).
+    bool null_bit(std::size_t row) const noexcept {
+        return (row >> 3) < null_bits.size() && ((null_bits[row >> 3] >> (row & 7)) & 1);
+    }
+    std::span<const std::uint8_t> null_bitmap() const noexcept { return null_bits; }
+    std::span<const std::uint32_t> text_offsets() const noexcept { return offsets; }
+    std::span<const std::byte> text_bytes() const noexcept { return bytes; }
 
     template <class T>
     T get(std::size_t row) const noexcept {
@@ -36,10 +50,13 @@ struct decoded_column {
     // rows hold zero); the bytes of a varchar/binary/symbol row.
     template <class T>
     std::span<const T> values() const noexcept {
-        if (fixed.size() != null.size() * sizeof(T)) return {};
-        return {reinterpret_cast<const T*>(fixed.data()), null.size()};
+        if (fixed.size() != rows * sizeof(T)) return {};
+        return {reinterpret_cast<const T*>(fixed.data()), rows};
     }
-    std::string_view text(std::size_t row) const noexcept { return var.empty() ? std::string_view() : var[row]; }
+    std::string_view text(std::size_t row) const noexcept {
+        if (row + 1 >= offsets.size()) return {};
+        return {reinterpret_cast<const char*>(bytes.data()) + offsets[row], offsets[row + 1] - offsets[row]};
+    }
     // Whether the row is NULL: from the bitmap, or the type's sentinel value
     // (INT/LONG minimum, NaN, zero IPv4, ...).
     bool is_null(std::size_t row) const noexcept;

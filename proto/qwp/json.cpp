@@ -122,10 +122,12 @@ std::string row_json(const decoded_table& t, std::size_t row) {
         case type::decimal64: case type::decimal128: case type::decimal256:
             json_string(out, decimal_text(c.fixed.data() + row * fixed_width(c.type), fixed_width(c.type), c.scale));
             break;
-        case type::symbol: case type::varchar: json_string(out, c.var[row]); break;
-        case type::binary: case type::double_array: case type::long_array:
-            hex(out, reinterpret_cast<const std::byte*>(c.var[row].data()), c.var[row].size(), false);
+        case type::symbol: case type::varchar: json_string(out, c.text(row)); break;
+        case type::binary: case type::double_array: case type::long_array: {
+            const std::string_view v = c.text(row);
+            hex(out, reinterpret_cast<const std::byte*>(v.data()), v.size(), false);
             break;
+        }
         }
     }
     out += '}';

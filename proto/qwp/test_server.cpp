@@ -295,7 +295,7 @@ struct result_store {
                 break;
             case type::varchar: case type::binary: case type::double_array: case type::long_array: {
                 if (present) {
-                    const auto& v = c->var[row];
+                    const std::string_view v = c->text(row);
                     const auto* p = reinterpret_cast<const std::byte*>(v.data());
                     bytes.insert(bytes.end(), p, p + v.size());
                 }
@@ -305,8 +305,8 @@ struct result_store {
             case type::symbol: {
                 std::int32_t code = 0;
                 if (present) {
-                    auto [it, fresh] = index.try_emplace(c->var[row], static_cast<std::int32_t>(dict.size()));
-                    if (fresh) dict.push_back(c->var[row]);
+                    auto [it, fresh] = index.try_emplace(std::string(c->text(row)), static_cast<std::int32_t>(dict.size()));
+                    if (fresh) dict.push_back(std::string(c->text(row)));
                     code = it->second;
                 }
                 codes.push_back(code);

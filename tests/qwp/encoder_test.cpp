@@ -21,6 +21,13 @@ using qwire::test::unhex;
 
 namespace {
 
+// The texts of a decoded varchar or symbol column, row by row.
+std::vector<std::string> texts(const decoded_column& c) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < c.rows; ++i) out.emplace_back(c.text(i));
+    return out;
+}
+
 std::string fixture(const char* name) { return test::first_line(std::string(QWIRE_QWP_FIXTURES) + "/" + name); }
 
 // The golden fixtures' input: trades, 10 rows, sym/qty/px and ns timestamps.
@@ -161,7 +168,7 @@ TEST_CASE("qwp encoder: symbols are interned once per connection and only when r
     REQUIRE(m2);
     CHECK(m2->dict_start == 2);
     CHECK(m2->dict_count == 1);
-    CHECK(m2->tables[0].columns[0].var == std::vector<std::string>{"D", "A", "C", "C"});
+    CHECK(texts(m2->tables[0].columns[0]) == std::vector<std::string>{"D", "A", "C", "C"});
     // The cap holds.
     symbol_dict small(2);
     message_builder b3(small);
@@ -381,7 +388,7 @@ TEST_CASE("qwp encoder: varchar with 32/64-bit offsets, sliced views and nulls")
         message_decoder dec;
         auto m = dec.decode(b.finish_copy());
         REQUIRE(m);
-        CHECK(m->tables[0].columns[0].var == std::vector<std::string>{"bar", "baz"});
+        CHECK(texts(m->tables[0].columns[0]) == std::vector<std::string>{"bar", "baz"});
     }
 }
 
@@ -446,3 +453,35 @@ TEST_CASE("qwp responses: the spec's examples, and length checks") {
     CHECK(retriable(status_error(status::write_error)));
 }
 
+
+TEST_CASE("qwp decoder: columns come out as flat views (a NULL bitmap, offsets into one byte buffer), no object per row") {
+    row_buffer buf;
+    buf.table("t").column("s", "ab").column("v", 1).at_now();
+    buf.table("t").null("s", type::varchar).column("v", 2).at_now();
+    buf.table("t").column("s", "").column("v", 3).at_now();
+    buf.table("t").column("s", "cde").null("v", type::long_).at_now();
+    const auto m = decode_fresh(buf);
+    const decoded_column* s = nullptr;
+    const decoded_column* v = nullptr;
+    for (const auto& c : m.tables[0].columns) {
+        if (c.name == "s") s = &c;
+        if (c.name == "v") v = &c;
+    }
+    REQUIRE(s);
+    REQUIRE(v);
+    CHECK(s->rows == 4);
+    CHECK(std::vector<std::uint32_t>(s->text_offsets().begin(), s->text_offsets().end()) ==
+          std::vector<std::uint32_t>{0, 2, 2, 2, 5});
+    CHECK(std::string(reinterpret_cast<const char*>(s->text_bytes().data()), s->text_bytes().size()) == "abcde");
+    CHECK(s->null_bitmap().size() == 1);
+    CHECK(s->null_bitmap()[0] == 0b0010);
+    CHECK(s->null_bit(1));
+    CHECK_FALSE(s->null_bit(2));  // an empty string is not NULL
+    CHECK(s->text(3) == "cde");
+    const auto values = v->values<std::int64_t>();
+    REQUIRE(values.size() == 4);
+    CHECK(values[0] == 1);
+    CHECK(values[2] == 3);
+    CHECK(v->null_bit(3));
+    CHECK(v->is_null(3));
+}

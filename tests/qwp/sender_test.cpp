@@ -189,7 +189,7 @@ TEST_CASE("qwp sender: a retriable error reconnects and replays what was not ack
         CHECK(server.stats().connections == 2);
         // Symbols still resolve on the new connection.
         const auto& blocks = server.tables().at("quotes").blocks;
-        CHECK(blocks.back().columns[0].var[1] == "MSFT");
+        CHECK(blocks.back().columns[0].text(1) == "MSFT");
     });
 }
 
