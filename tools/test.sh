@@ -31,9 +31,9 @@ echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (-O0)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
   ctest --test-dir "$root/build/asan" -j "$jobs" --output-on-failure -E "^install:"
 
-echo "== ThreadSanitizer build of the suites with threads (core, io, kdb)"
+echo "== ThreadSanitizer build of the suites with threads or racing writers (core, io, kdb, ws)"
 cmake -S "$root" -B "$root/build/tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQWIRE_TSAN=ON -DQWIRE_WERROR=ON \
   -DQWIRE_BUILD_PERF=OFF -DQWIRE_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build "$root/build/tsan" --target core_tests io_tests kdb_tests
+cmake --build "$root/build/tsan" --target core_tests io_tests kdb_tests ws_tests
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --test-dir "$root/build/tsan" -j "$jobs" --output-on-failure -R "^(core_tests|io_tests|kdb_tests):"
+  ctest --test-dir "$root/build/tsan" -j "$jobs" --output-on-failure -R "^(core_tests|io_tests|kdb_tests|ws_tests):"
