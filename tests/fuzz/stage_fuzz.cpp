@@ -72,7 +72,8 @@ task<void> feed_tickerplant(std::span<const std::byte> in) {
     std::byte cap[1];
     // Named results: g++ 12 miscompiles a co_await inside a condition.
     auto greeted = co_await feed.write_all(std::span<const std::byte>(hello));
-    auto answered = greeted ? co_await feed.read_some(cap) : result<std::size_t>(greeted.error());
+    result<std::size_t> answered = greeted.error();  // not ?: with co_await (g++ 12)
+    if (greeted) answered = co_await feed.read_some(cap);
     if (answered && *answered == 1) {
         auto sent = co_await feed.write_all(in);
         (void)sent;
