@@ -2,7 +2,7 @@
 
 namespace qwire {
 
-task<result<socket_stream>> tcp_connect(std::string host, std::uint16_t port, op_options o) {
+task<result<socket_stream>> connect_tcp(std::string host, std::uint16_t port, op_options o) {
     auto addrs = co_await resolve(std::move(host), port, o);
     if (!addrs) co_return addrs.error();
     std::error_code last = make_error_code(errc::no_such_host);

@@ -8,7 +8,7 @@
 
 namespace qwire {
 
-task<result<socket_stream>> unix_connect(std::string_view path, op_options o) {
+task<result<socket_stream>> connect_unix(std::string_view path, op_options o) {
     auto ep = endpoint::unix_socket(path);
     if (!ep) co_return ep.error();
     co_return co_await connect(*ep, o);

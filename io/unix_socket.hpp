@@ -6,7 +6,7 @@
 
 namespace qwire {
 
-task<result<socket_stream>> unix_connect(std::string_view path, op_options o = {});
+task<result<socket_stream>> connect_unix(std::string_view path, op_options o = {});
 
 // Listens on path. A stale socket file at path (one nobody listens on) is
 // removed first; a live one is left alone and listen fails with EADDRINUSE.

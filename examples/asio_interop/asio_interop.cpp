@@ -28,7 +28,7 @@ task<std::string> qwire_echo_once(std::string msg) {
         (void)co_await s.write_all(as_bytes(buf));
     };
     auto client = [&]() -> task<std::string> {
-        auto s = (co_await tcp_connect("127.0.0.1", listener.local_endpoint().port())).value();
+        auto s = (co_await connect_tcp("127.0.0.1", listener.local_endpoint().port())).value();
         (void)co_await s.write_all(as_bytes(msg));
         std::string back(msg.size(), '\0');
         (void)co_await read_exact(s, std::as_writable_bytes(std::span(back)));

@@ -101,12 +101,12 @@ using any_stream = std::variant<socket_stream, tls_stream<socket_stream>>;
 
 task<result<any_stream>> open(transport t, const std::string& where) {
     if (t == transport::unix_socket) {
-        auto s = co_await unix_connect(where);
+        auto s = co_await connect_unix(where);
         if (!s) co_return s.error();
         co_return any_stream(std::move(*s));
     }
     const auto a = parse_host_port(where);
-    auto s = co_await tcp_connect(a.host, a.port, {after(std::chrono::seconds(5))});
+    auto s = co_await connect_tcp(a.host, a.port, {after(std::chrono::seconds(5))});
     if (!s) co_return s.error();
     if (t == transport::tcp) co_return any_stream(std::move(*s));
     auto tls = co_await tls_stream<socket_stream>::connect(std::move(*s), client_tls(), a.host);

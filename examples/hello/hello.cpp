@@ -5,7 +5,7 @@
 #include <cstdio>
 
 qwire::task<void> hello() {
-    auto s = (co_await qwire::tcp_connect("127.0.0.1", 5001, {qwire::after(std::chrono::seconds(2))})).value();
+    auto s = (co_await qwire::connect_tcp("127.0.0.1", 5001, {qwire::after(std::chrono::seconds(2))})).value();
     (co_await s.write_all(qwire::as_bytes("hello"))).value();
     char buf[64];
     auto n = co_await s.read_some(std::as_writable_bytes(std::span(buf)));

@@ -172,7 +172,7 @@ connection connection::start(std::unique_ptr<session_base> sess) {
 }
 
 task<result<connection>> connection::connect_tcp(std::string host, std::uint16_t port, connection_options o) {
-    auto s = co_await tcp_connect(std::move(host), port, {clock::now() + o.handshake_timeout});
+    auto s = co_await qwire::connect_tcp(std::move(host), port, {clock::now() + o.handshake_timeout});
     if (!s) co_return s.error();
     co_return co_await open(std::move(*s), std::move(o));
 }
@@ -182,7 +182,7 @@ task<result<connection>> connection::connect_unix(std::uint16_t port, connection
 }
 
 task<result<connection>> connection::connect_unix_path(std::string path, connection_options o) {
-    auto s = co_await unix_connect(path, {clock::now() + o.handshake_timeout});
+    auto s = co_await qwire::connect_unix(path, {clock::now() + o.handshake_timeout});
     if (!s) co_return s.error();
     co_return co_await open(std::move(*s), std::move(o));
 }
@@ -190,7 +190,7 @@ task<result<connection>> connection::connect_unix_path(std::string path, connect
 task<result<connection>> connection::connect_tls(std::string host, std::uint16_t port, const tls_context& ctx,
                                                  connection_options o) {
     const op_options deadline{clock::now() + o.handshake_timeout};
-    auto s = co_await tcp_connect(host, port, deadline);
+    auto s = co_await qwire::connect_tcp(host, port, deadline);
     if (!s) co_return s.error();
     auto t = co_await tls_stream<socket_stream>::connect(std::move(*s), ctx, host, deadline);
     if (!t) co_return t.error();

@@ -3,7 +3,7 @@
 // keeps a send queue and applies the compression policy; the handshake comes
 // before it (client_handshake, server_handshake).
 //
-//     auto t = (co_await tcp_connect("127.0.0.1", 5001)).value();
+//     auto t = (co_await connect_tcp("127.0.0.1", 5001)).value();
 //     int cap = (co_await kdb::client_handshake(t, "", 3, 10s)).value();
 //     kdb::session<socket_stream> s(std::move(t), cap);
 //     co_await s.write_message(kdb::new_string("til 3"), kdb::msg_type::sync);

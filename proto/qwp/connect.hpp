@@ -5,7 +5,7 @@
 // Every step is a template over the stream, so a connection over TLS reads
 // and writes the TLS stage directly:
 //
-//     auto s = (co_await unix_connect("/run/qdb.sock")).value();
+//     auto s = (co_await connect_unix("/run/qdb.sock")).value();
 //     auto in = (co_await qwp::open_ingress(cfg, std::move(s), "localhost")).value();
 //     // in.pipe: a pipeline<ws::stream<socket_stream>> behind one pointer
 #pragma once
@@ -79,7 +79,7 @@ task<result<std::pair<ws::stream<S>, http::response>>> open_ws(const config& c, 
 // callable over either that returns a task of result<R>.
 template <class R, class F>
 task<result<R>> with_stream(const config& c, const config::address& a, op_options o, F then) {
-    auto tcp = co_await tcp_connect(a.host, a.port, detail::within(o, c.connect_timeout));
+    auto tcp = co_await connect_tcp(a.host, a.port, detail::within(o, c.connect_timeout));
     if (!tcp) co_return tcp.error();
     if (!c.tls) co_return co_await then(std::move(*tcp));
     auto ctx = detail::client_tls(c);

@@ -19,7 +19,7 @@ task<connected_pair> make_pair() {
     auto l = tcp_listen("127.0.0.1", 0).value();
     const auto port = l.local_endpoint().port();
     auto accept = [](acceptor& l) -> task<result<socket_stream>> { co_return co_await l.accept(); };
-    auto [acc, con] = co_await when_all(accept(l), tcp_connect("127.0.0.1", port));
+    auto [acc, con] = co_await when_all(accept(l), connect_tcp("127.0.0.1", port));
     co_return connected_pair{std::move(acc).value(), std::move(con).value()};
 }
 

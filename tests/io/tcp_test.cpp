@@ -46,7 +46,7 @@ TEST_CASE("tcp: echo over loopback on both ring setups") {
         auto a = tcp_listen("127.0.0.1", 0).value();
         const auto port = a.local_endpoint().port();
         auto client = [](std::uint16_t port) -> task<std::string> {
-            auto s = (co_await tcp_connect("127.0.0.1", port)).value();
+            auto s = (co_await connect_tcp("127.0.0.1", port)).value();
             auto back = co_await test::round_trip(s, test::bytes("hello, qwire"));
             co_return test::text(back);
         };
@@ -60,7 +60,7 @@ TEST_CASE("tcp: connect by name and over IPv6 loopback") {
     auto a = tcp_listen("::1", 0).value();
     const auto port = a.local_endpoint().port();
     auto client = [](std::uint16_t port) -> task<std::string> {
-        auto s = (co_await tcp_connect("::1", port)).value();
+        auto s = (co_await connect_tcp("::1", port)).value();
         co_return test::text(co_await test::round_trip(s, test::bytes("v6")));
     };
     auto [_, got] = r.block_on(when_all(test::echo_server(a, 1), client(port)));
@@ -71,7 +71,7 @@ TEST_CASE("tcp: connect by name and over IPv6 loopback") {
     auto by_name = [](std::uint16_t port) -> task<std::string> {
         // "localhost" may resolve to ::1 first, where nothing listens: the
         // connect walks on to 127.0.0.1.
-        auto s = (co_await tcp_connect("localhost", port)).value();
+        auto s = (co_await connect_tcp("localhost", port)).value();
         co_return test::text(co_await test::round_trip(s, test::bytes("by name")));
     };
     auto [__, got4] = r.block_on(when_all(test::echo_server(a4, 1), by_name(port4)));
@@ -84,7 +84,7 @@ TEST_CASE("tcp: large transfers and scatter-gather writes arrive intact") {
     const auto port = a.local_endpoint().port();
     const auto payload = test::pattern(8 << 20);
     auto client = [&](std::uint16_t port) -> task<bool> {
-        auto s = (co_await tcp_connect("127.0.0.1", port)).value();
+        auto s = (co_await connect_tcp("127.0.0.1", port)).value();
         // Write in three pieces through one sendmsg, read back concurrently.
         const std::span<const std::byte> p(payload);
         const const_buffer pieces[] = {buffer(p.first(3)), buffer(p.subspan(3, 1 << 20)),
@@ -109,7 +109,7 @@ TEST_CASE("tcp: a peer closing mid-read gives a clean eof") {
         s.close();
     };
     auto client = [](std::uint16_t port) -> task<std::pair<std::string, std::error_code>> {
-        auto s = (co_await tcp_connect("127.0.0.1", port)).value();
+        auto s = (co_await connect_tcp("127.0.0.1", port)).value();
         auto [got, ec] = co_await test::read_to_end(s, 100);
         co_return std::pair{test::text(got), ec};
     };
@@ -124,7 +124,7 @@ TEST_CASE("tcp: writing to a closed peer fails instead of raising SIGPIPE") {
     const auto port = a.local_endpoint().port();
     auto server = [&]() -> task<void> { (void)co_await a.accept(); };  // accepts and closes at once
     auto client = [](std::uint16_t port) -> task<std::error_code> {
-        auto s = (co_await tcp_connect("127.0.0.1", port)).value();
+        auto s = (co_await connect_tcp("127.0.0.1", port)).value();
         std::vector<std::byte> buf(1);
         (void)co_await s.read_some(buf);  // eof: the server is gone
         const auto big = test::pattern(1 << 20);
@@ -143,7 +143,7 @@ TEST_CASE("tcp: connect refused") {
         auto a = tcp_listen("127.0.0.1", 0).value();
         port = a.local_endpoint().port();
     }  // closed: nothing listens there now
-    auto rc = r.block_on(tcp_connect("127.0.0.1", port));
+    auto rc = r.block_on(connect_tcp("127.0.0.1", port));
     CHECK(rc.error() == std::errc::connection_refused);
 }
 
@@ -151,7 +151,7 @@ TEST_CASE("tcp: connect deadline expiring") {
     reactor r;
     full_listener l;
     const auto start = clock::now();
-    auto rc = r.block_on(tcp_connect("127.0.0.1", l.port, {after(200ms)}));
+    auto rc = r.block_on(connect_tcp("127.0.0.1", l.port, {after(200ms)}));
     CHECK(rc.error() == std::errc::timed_out);
     CHECK(clock::now() - start >= 200ms);
     CHECK(r.in_flight() == 0);
@@ -162,7 +162,7 @@ TEST_CASE("tcp: cancelling a pending connect") {
     full_listener l;
     std::stop_source src;
     auto connector = [&]() -> task<std::error_code> {
-        auto s = co_await tcp_connect("127.0.0.1", l.port, {src.get_token()});
+        auto s = co_await connect_tcp("127.0.0.1", l.port, {src.get_token()});
         co_return s.error();
     };
     auto canceller = [&]() -> task<void> {
@@ -185,7 +185,7 @@ TEST_CASE("tcp: cancelling a pending recv, and a recv deadline") {
         (void)co_await s.read_some(buf);  // until the client leaves
     };
     auto client = [&]() -> task<std::pair<std::error_code, std::error_code>> {
-        auto s = (co_await tcp_connect("127.0.0.1", port)).value();
+        auto s = (co_await connect_tcp("127.0.0.1", port)).value();
         std::vector<std::byte> buf(10);
         auto stopper = [&]() -> task<void> {
             (void)co_await test::next_turn();
@@ -210,7 +210,7 @@ TEST_CASE("tcp: a thousand concurrent connections on one reactor") {
     auto a = tcp_listen("127.0.0.1", 0).value();
     const auto port = a.local_endpoint().port();
     auto client = [](std::uint16_t port, std::size_t i) -> task<bool> {
-        auto s = co_await tcp_connect("127.0.0.1", port);
+        auto s = co_await connect_tcp("127.0.0.1", port);
         if (!s) co_return false;
         const auto payload = test::pattern(100 + i, static_cast<unsigned>(i));
         auto sent = co_await s->write_all(payload);
@@ -236,7 +236,7 @@ TEST_CASE("tcp: closing a stream cancels its pending read") {
         (void)co_await s.read_some(buf);
     };
     auto client = [&]() -> task<std::error_code> {
-        auto s = (co_await tcp_connect("127.0.0.1", port)).value();
+        auto s = (co_await connect_tcp("127.0.0.1", port)).value();
         std::vector<std::byte> buf(10);
         auto reader = [&]() -> task<std::error_code> { co_return (co_await s.read_some(buf)).error(); };
         auto closer = [&]() -> task<void> {

@@ -42,7 +42,7 @@ struct client_result {
 
 task<client_result> tls_client(std::uint16_t port, const tls_context& ctx, std::string host,
                                std::vector<std::byte> payload) {
-    auto s = co_await tcp_connect("127.0.0.1", port);
+    auto s = co_await connect_tcp("127.0.0.1", port);
     if (!s) co_return client_result{s.error(), {}, {}};
     auto t = co_await tls_stream<socket_stream>::connect(std::move(*s), ctx, host);
     if (!t) co_return client_result{t.error(), {}, {}};
@@ -86,7 +86,7 @@ TEST_CASE("tls: a large transfer, and a scatter-gather write") {
     auto a2 = tcp_listen("127.0.0.1", 0).value();
     const auto port2 = a2.local_endpoint().port();
     auto gather = [&](std::uint16_t port) -> task<std::string> {
-        auto s = (co_await tcp_connect("127.0.0.1", port)).value();
+        auto s = (co_await connect_tcp("127.0.0.1", port)).value();
         auto t = (co_await tls_stream<socket_stream>::connect(std::move(s), cctx, "localhost")).value();
         const auto large = test::pattern(100'000);
         const const_buffer pieces[] = {buffer("head|"), buffer(std::span<const std::byte>(large)), buffer("|tail")};
@@ -153,7 +153,7 @@ TEST_CASE("tls: over a Unix socket and over the in-memory pipe") {
         co_await test::echo(std::move(t));
     };
     auto client = [&]() -> task<std::string> {
-        auto s = (co_await unix_connect(path)).value();
+        auto s = (co_await connect_unix(path)).value();
         auto t = (co_await tls_stream<socket_stream>::connect(std::move(s), cctx, "localhost")).value();
         co_return test::text(co_await test::round_trip(t, test::bytes("tls over unix")));
     };

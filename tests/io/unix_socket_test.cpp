@@ -17,7 +17,7 @@ std::string scratch_path(const char* tag) {
 }
 
 task<std::string> talk(std::string path, std::string msg) {
-    auto s = co_await unix_connect(path);
+    auto s = co_await connect_unix(path);
     if (!s) co_return "connect failed: " + s.error().message();
     co_return test::text(co_await test::round_trip(*s, test::bytes(msg)));
 }
@@ -60,6 +60,6 @@ TEST_CASE("unix: a stale socket file is replaced, a live one is not") {
 
 TEST_CASE("unix: connecting where nothing listens") {
     reactor r;
-    auto rc = r.block_on(unix_connect(scratch_path("nobody")));
+    auto rc = r.block_on(connect_unix(scratch_path("nobody")));
     CHECK(rc.error() == std::errc::no_such_file_or_directory);
 }

@@ -53,7 +53,7 @@ k trade_rows(std::size_t n, double px) {
 
 // A client below kdb::connection: handshakes, then does only what the test says.
 task<qwire::result<socket_stream>> raw_client(std::uint16_t port) {
-    auto s = co_await qwire::tcp_connect("127.0.0.1", port);
+    auto s = co_await qwire::connect_tcp("127.0.0.1", port);
     if (!s) co_return s.error();
     const std::byte hello[] = {std::byte{'u'}, std::byte{3}, std::byte{0}};
     auto w = co_await s->write_all(std::span<const std::byte>(hello));
@@ -359,7 +359,7 @@ TEST_CASE("kdb server: a refused login and a bad handshake leave a log line nami
         auto c = co_await connection::connect_tcp("127.0.0.1", port, co);
         CHECK(c.error() == errc::access_denied);
         // Credentials that never end.
-        auto s = (co_await qwire::tcp_connect("127.0.0.1", port)).value();
+        auto s = (co_await qwire::connect_tcp("127.0.0.1", port)).value();
         const std::string junk(4096, 'a');
         (void)co_await s.write_all(qwire::test::bytes(junk));
         CHECK(co_await closed_by_server(s));

@@ -73,7 +73,7 @@ inline result<exec_result> parse_exec(const std::string& body) {
 
 // Runs one SQL statement through http://127.0.0.1:port/exec.
 inline task<result<exec_result>> questdb_exec(std::uint16_t port, std::string sql) {
-    auto s = co_await tcp_connect("127.0.0.1", port, {after(std::chrono::seconds(10))});
+    auto s = co_await connect_tcp("127.0.0.1", port, {after(std::chrono::seconds(10))});
     if (!s) co_return s.error();
     http::request req;
     req.target = "/exec?query=" + url_encode(sql);

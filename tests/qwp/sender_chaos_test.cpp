@@ -214,15 +214,15 @@ TEST_CASE("qwp test server: an unfinished upgrade, an idle connection and connec
         const auto port = server.port();
         {
             // Half an upgrade request, then nothing.
-            auto s = (co_await tcp_connect("127.0.0.1", port)).value();
+            auto s = (co_await connect_tcp("127.0.0.1", port)).value();
             (void)co_await s.write_all(test::bytes(upgrade.substr(0, 20)));
             // The one allowed connection is taken: another is closed at once.
-            auto extra = (co_await tcp_connect("127.0.0.1", port)).value();
+            auto extra = (co_await connect_tcp("127.0.0.1", port)).value();
             over_limit_closed = co_await closed_by_server(extra);
             silent_closed = co_await closed_by_server(s);
         }
         // Upgraded, then silent.
-        auto s = (co_await tcp_connect("127.0.0.1", port)).value();
+        auto s = (co_await connect_tcp("127.0.0.1", port)).value();
         (void)co_await s.write_all(test::bytes(upgrade));
         idle_closed = co_await closed_by_server(s);
         server.stop();

@@ -61,7 +61,7 @@ std::size_t ingest_over_unix(const std::string& name, FactoryFor factory_for, in
 
 TEST_CASE("qwp sender over a Unix socket, end to end") {
     auto factory_for = [](std::string path) {
-        return [path](op_options o) -> task<result<socket_stream>> { co_return co_await unix_connect(path, o); };
+        return [path](op_options o) -> task<result<socket_stream>> { co_return co_await connect_unix(path, o); };
     };
     CHECK(ingest_over_unix("qwire-qwp-test", factory_for, 5) == 500);
 }
@@ -99,7 +99,7 @@ TEST_CASE("qwp sender over the in-memory pipe, reconnecting over a new pipe when
 TEST_CASE("qwp sender over a type-erased stream_factory (an any_stream picked at run time)") {
     auto factory_for = [](std::string path) -> stream_factory {
         return [path](op_options o) -> task<result<any_stream>> {
-            auto s = co_await unix_connect(path, o);
+            auto s = co_await connect_unix(path, o);
             if (!s) co_return s.error();
             co_return any_stream(std::move(*s), true);
         };

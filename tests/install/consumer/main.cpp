@@ -20,7 +20,7 @@ int main() {
         (co_await s.write_all(std::as_bytes(std::span(buf, n)))).value();
     };
     auto client = [&]() -> qwire::task<void> {
-        auto s = (co_await qwire::tcp_connect("127.0.0.1", port)).value();
+        auto s = (co_await qwire::connect_tcp("127.0.0.1", port)).value();
         (co_await s.write_all(qwire::as_bytes("hello from qwire"))).value();
         char buf[64];
         auto n = (co_await s.read_some(std::as_writable_bytes(std::span(buf)))).value();
