@@ -15,6 +15,7 @@
 
 #include <liburing.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <coroutine>
@@ -57,6 +58,13 @@ struct op_options {
     op_options(std::stop_token s) noexcept : stop(std::move(s)) {}
     op_options(clock::time_point d) noexcept : deadline(d) {}
     op_options(std::stop_token s, clock::time_point d) noexcept : stop(std::move(s)), deadline(d) {}
+
+    // The same options with the deadline no later than t.
+    op_options cut_to(clock::time_point t) const {
+        op_options o = *this;
+        o.deadline = deadline ? std::min(*deadline, t) : t;
+        return o;
+    }
 };
 
 // A deadline d from now.

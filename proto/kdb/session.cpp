@@ -14,10 +14,7 @@ void release_if_large(byte_buffer& b) {
     if (b.empty() && b.capacity() > keep_capacity) b = byte_buffer();
 }
 
-op_options with_deadline(op_options o, std::optional<clock::time_point> d) {
-    if (d) o.deadline = o.deadline ? std::min(*o.deadline, *d) : *d;
-    return o;
-}
+op_options with_deadline(const op_options& o, std::optional<clock::time_point> d) { return d ? o.cut_to(*d) : o; }
 
 struct room_awaiter {
     std::vector<std::coroutine_handle<>>& waiters;
@@ -49,12 +46,12 @@ result<std::size_t> session_base::bytes_missing() {
     if (!h) return h.error();
     last_type_ = h->type;
     if (h->length > lim_.max_message_bytes) return make_error_code(errc::too_large);
-    const auto len = static_cast<std::size_t>(h->length);
-    return len > rbuf_.size() ? len - rbuf_.size() : 0;
+    message_length_ = static_cast<std::size_t>(h->length);
+    return message_length_ > rbuf_.size() ? message_length_ - rbuf_.size() : 0;
 }
 
 result<message> session_base::take_message() {
-    const auto len = static_cast<std::size_t>(parse_header(rbuf_.data())->length);
+    const std::size_t len = message_length_;
     auto m = decode_message(rbuf_.data().first(len), lim_);
     rbuf_.consume(len);
     release_if_large(rbuf_);

@@ -109,7 +109,7 @@ protected:
     std::span<std::byte> read_space(std::size_t want);
     void read_done(std::size_t n) { rbuf_.commit(n); }
     // How many more bytes the message needs before it can be decoded (0:
-    // decode it now), or the header's error.
+    // decode it now, with take_message()), or the header's error.
     result<std::size_t> bytes_missing();
     result<message> take_message();
 
@@ -133,6 +133,7 @@ private:
     std::error_code write_failure_;
     clock::duration idle_timeout_{0}, message_timeout_{0};
     msg_type last_type_ = msg_type::async;
+    std::size_t message_length_ = 0;  // of the message bytes_missing() last parsed the header of
     std::vector<std::coroutine_handle<>> room_waiters_;
     std::vector<std::coroutine_handle<>> waking_;  // room_waiters_ being woken (both keep their capacity)
 };

@@ -9,12 +9,7 @@ namespace detail {
 
 std::string host_header(const config::address& a) { return a.host + ":" + std::to_string(a.port); }
 
-op_options within(op_options o, clock::duration d) {
-    if (d.count() <= 0) return o;
-    const auto until = clock::now() + d;
-    o.deadline = o.deadline ? std::min(*o.deadline, until) : until;
-    return o;
-}
+op_options within(op_options o, clock::duration d) { return d.count() > 0 ? o.cut_to(clock::now() + d) : o; }
 
 http::headers upgrade_headers(const config& c, http::headers extra) {
     extra.add("X-QWP-Max-Version", "1");

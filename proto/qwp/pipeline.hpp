@@ -186,9 +186,7 @@ public:
             if (s.failure) co_return s.failure;
             // The server sends durable acks only on inbound activity: a
             // keepalive every 200 ms while waiting.
-            op_options tick = o;
-            const auto next = clock::now() + std::chrono::milliseconds(200);
-            tick.deadline = o.deadline ? std::min(*o.deadline, next) : next;
+            const op_options tick = o.cut_to(clock::now() + std::chrono::milliseconds(200));
             auto w = co_await s.changed.wait(tick);
             if (!w && w.error() == std::errc::timed_out && (!o.deadline || clock::now() < *o.deadline)) {
                 auto p = co_await s.ms.keepalive(o);
