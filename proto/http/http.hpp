@@ -9,4 +9,6 @@
 #include <qwire/proto/http/base64.hpp>
 #include <qwire/proto/http/chunked.hpp>
 #include <qwire/proto/http/message.hpp>
+#include <qwire/proto/http/json.hpp>
 #include <qwire/proto/http/parser.hpp>
+#include <qwire/proto/http/server.hpp>

@@ -54,6 +54,7 @@ struct request {
     std::string method = "GET";
     std::string target = "/";
     http::headers headers;
+    std::string body;  // read by read_body (a server's requests), sent by exchange
 };
 
 struct response {

@@ -1,5 +1,8 @@
 #include <qwire/proto/qwp/json.hpp>
 
+#include <qwire/proto/http/json.hpp>
+
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -8,26 +11,19 @@ namespace qwire::qwp {
 
 namespace {
 
-void json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (unsigned char ch : s) {
-        switch (ch) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (ch < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-                out += buf;
-            } else {
-                out += static_cast<char>(ch);
-            }
-        }
+void json_string(std::string& out, std::string_view s) { http::json_escape(out, s); }
+
+// A finite number as the shortest text that reads back to it; JSON has no
+// spelling for NaN and the infinities, so they are null.
+template <class F>
+void json_number(std::string& out, F v) {
+    if (!std::isfinite(v)) {
+        out += "null";
+        return;
     }
-    out += '"';
+    char b[32];
+    const auto r = std::to_chars(b, b + sizeof b, v);
+    out.append(b, r.ptr);
 }
 
 void hex(std::string& out, const std::byte* p, std::size_t n, bool reverse) {
@@ -81,12 +77,6 @@ std::string decimal_text(const std::byte* p, std::size_t n, unsigned scale) {
 
 }  // namespace
 
-std::string json_quote(std::string_view s) {
-    std::string out;
-    json_string(out, s);
-    return out;
-}
-
 std::string row_json(const decoded_table& t, std::size_t row) {
     std::string out = "{";
     bool first = true;
@@ -115,8 +105,8 @@ std::string row_json(const decoded_table& t, std::size_t row) {
         case type::long_: case type::date: case type::timestamp: case type::timestamp_nanos:
             out += std::to_string(c.get<std::int64_t>(row));
             break;
-        case type::float_: std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(c.get<float>(row))); out += buf; break;
-        case type::double_: std::snprintf(buf, sizeof buf, "%.17g", c.get<double>(row)); out += buf; break;
+        case type::float_: json_number(out, c.get<float>(row)); break;
+        case type::double_: json_number(out, c.get<double>(row)); break;
         case type::geohash: out += std::to_string(c.get<std::uint64_t>(row)); break;
         case type::uuid: case type::long256: hex(out, c.fixed.data() + row * fixed_width(c.type), fixed_width(c.type), true); break;
         case type::decimal64: case type::decimal128: case type::decimal256:

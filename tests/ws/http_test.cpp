@@ -1,9 +1,13 @@
+#include <qwire/core/when_all.hpp>
 #include <qwire/io/pipe.hpp>
 #include <qwire/proto/http/http.hpp>
 
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
 
 using namespace qwire;
 using namespace qwire::http;
@@ -126,4 +130,93 @@ TEST_CASE("http: read_response reads a chunked body over a stream") {
         CHECK(resp->body == "Not Found\r\n");
         CHECK(in.empty());
     }(a, b));
+}
+
+TEST_CASE("json: the writer puts commas and colons in, escapes, and spells numbers shortest") {
+    json_writer w;
+    w.begin_object().key("s").value("a\"b\\c\n\x01").key("n").value(std::int64_t{-7}).key("x").value(100.01);
+    w.key("inf").value(std::numeric_limits<double>::infinity()).key("nan").value(std::nan(""));
+    w.key("list").begin_array().value(true).value(false).null().begin_object().end_object().begin_array().end_array();
+    w.raw("{\"k\":1}").end_array().end_object();
+    CHECK(w.str() == R"({"s":"a\"b\\c\n\u0001","n":-7,"x":100.01,"inf":null,"nan":null,"list":[true,false,null,{},[],{"k":1}]})");
+    w.clear();
+    w.begin_array().value(0.1 + 0.2).value(1e300).value(-0.0).end_array();
+    CHECK(std::move(w).take() == "[0.30000000000000004,1e+300,-0]");
+    CHECK(json_quote("tab\there") == "\"tab\\there\"");
+}
+
+namespace {
+// An HTTP client's half of a test: writes text, then reads n responses.
+task<std::vector<response>> ask(pipe_stream& s, std::string text, int n) {
+    std::vector<response> out;
+    auto w = co_await s.write_all(test::bytes(text));
+    REQUIRE(w);
+    byte_buffer in;
+    for (int i = 0; i < n; ++i) {
+        auto r = co_await read_response(s, in);
+        if (!r) break;
+        out.push_back(std::move(*r));
+    }
+    s.close();
+    co_return out;
+}
+
+task<void> serve_pipe(pipe_stream& s, server_limits lim, bool& returned) {
+    byte_buffer in;
+    co_await serve_requests(
+        s, in,
+        [](request& q) -> task<response> {
+            if (q.target == "/none") co_return response{};
+            co_return make_response(200, q.method + " " + q.target + " " + q.body, "text/plain");
+        },
+        lim);
+    returned = true;
+    s.close();
+}
+}  // namespace
+
+TEST_CASE("http server: keep-alive, pipelined requests, bodies by length and chunks, 4xx for what cannot be read") {
+    reactor r;
+    struct step {
+        std::string text;
+        int responses;
+        std::vector<std::string> bodies;
+        std::vector<int> statuses;
+    };
+    server_limits lim;
+    lim.lim.max_body_bytes = 16;
+    const std::string post = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+    const std::string get = "GET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::string chunked = "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    const std::vector<step> steps{
+        // Three requests in one write, answered in order on one connection.
+        {post + get + chunked, 3, {"POST /a hello", "GET /b ", "POST /c abcde"}, {200, 200, 200}},
+        // A body over the limit is refused before it is read.
+        {"POST /a HTTP/1.1\r\nContent-Length: 100\r\n\r\n", 1, {}, {413}},
+        // A lying length, a broken head, a head too long.
+        {"POST /a HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 1, {}, {400}},
+        {"GARBAGE\r\n\r\n", 1, {}, {400}},
+        {"GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n\r\n", 1, {}, {431}},
+        // A handler without an answer is a 500, and the connection goes on.
+        {"GET /none HTTP/1.1\r\n\r\n" + get, 2, {"", "GET /b "}, {500, 200}},
+        // Connection: close is honoured.
+        {"GET /b HTTP/1.1\r\nConnection: close\r\n\r\n" + get, 2, {"GET /b "}, {200}},
+    };
+    for (const auto& st : steps) {
+        INFO(st.text.substr(0, 60));
+        auto [a, b] = pipe_stream::make_pair();
+        bool returned = false;
+        auto [got, done] = r.block_on(when_all(ask(a, st.text, st.responses), [&]() -> task<int> {
+            co_await serve_pipe(b, lim, returned);
+            co_return 0;
+        }()));
+        (void)done;
+        CHECK(returned);
+        std::vector<int> statuses;
+        for (auto& g : got) statuses.push_back(g.status);
+        CHECK(statuses == st.statuses);
+        for (std::size_t i = 0; i < st.bodies.size() && i < got.size(); ++i)
+            if (got[i].status == 200) CHECK(got[i].body == st.bodies[i]);
+        if (!got.empty() && got.back().status >= 400) CHECK(got.back().headers.get("Connection") == "close");
+    }
 }
