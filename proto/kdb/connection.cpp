@@ -36,6 +36,8 @@ struct connection::state {
     std::error_code failure;
     bool closed = false;
     std::function<result<k>(const k&)> sync_handler;
+    std::function<task<result<k>>(k)> request_handler;
+    unsigned answering = 0;  // sync requests from the server the request handler is on
     reactor* r;
 
     explicit state(std::unique_ptr<session_base> s) : sess_(std::move(s)), sess(*sess_), r(reactor::current()) {}
@@ -63,6 +65,25 @@ struct connection::state {
 
 namespace {
 
+// A server waits for each sync request it sends; one that sends more than
+// this many without waiting is broken (or hostile), and the connection ends.
+constexpr unsigned max_server_requests = 16;
+
+// Runs the request handler for one sync request from the server and answers
+// it; the read loop goes on meanwhile, so the handler may itself query the
+// server on this connection.
+task<void> answer_request(std::shared_ptr<connection::state> s, k request) {
+    result<k> answer = co_await s->request_handler(std::move(request));
+    --s->answering;
+    if (s->closed) co_return;
+    result<void> w;
+    if (answer)
+        w = co_await s->sess.write_message(*answer, msg_type::response);
+    else
+        w = co_await s->sess.write_error(signal_text(answer.error()));
+    if (!w) s->fail(w.error());
+}
+
 task<void> read_loop(std::shared_ptr<connection::state> s) {
     while (!s->closed) {
         auto m = co_await s->sess.read_message();
@@ -85,6 +106,15 @@ task<void> read_loop(std::shared_ptr<connection::state> s) {
                 break;
             }
             case msg_type::sync: {
+                if (s->request_handler) {
+                    if (s->answering >= max_server_requests) {
+                        s->fail(make_error_code(errc::unexpected_message));
+                        co_return;
+                    }
+                    ++s->answering;
+                    s->r->spawn(answer_request(s, std::move(m->value)));
+                    break;
+                }
                 // The server waits for our answer; never leave it hanging.
                 result<k> answer = s->sync_handler ? s->sync_handler(m->value) : result<k>(remote_error("unable to process sync requests"));
                 result<void> w;
@@ -249,6 +279,10 @@ task<result<message>> connection::receive() {
 
 void connection::set_sync_handler(std::function<result<k>(const k&)> handler) {
     if (s_) s_->sync_handler = std::move(handler);
+}
+
+void connection::set_request_handler(std::function<task<result<k>>(k)> handler) {
+    if (s_) s_->request_handler = std::move(handler);
 }
 
 void connection::close() {

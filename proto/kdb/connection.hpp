@@ -74,8 +74,17 @@ public:
     // Ends with an error when the connection closes (close() ends a wait).
     task<result<message>> receive();
 
-    // Answers sync requests the server sends us.
+    // Answers sync requests the server sends us (they also arrive, answered,
+    // through receive()).
     void set_sync_handler(std::function<result<k>(const k&)> handler);
+    // Answers them with a coroutine instead, which may take its time and may
+    // query the server on this same connection: responses to our own queries
+    // are still read meanwhile (capture a reference to the connection, not
+    // the connection: the handler lives as long as it). The request does
+    // not go to receive(). A
+    // server that sends more than 16 sync requests without waiting for the
+    // answers ends the connection (errc::unexpected_message).
+    void set_request_handler(std::function<task<result<k>>(k)> handler);
 
     void close();
     bool is_open() const noexcept;

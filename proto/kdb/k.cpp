@@ -309,6 +309,15 @@ k new_list(std::vector<k> items) {
     return detail::list_of(detail::k_vector(std::make_move_iterator(items.begin()), std::make_move_iterator(items.end())));
 }
 
+k enlist(const k& x) {
+    if (x.type() == -qtype::symbol) return new_symbol_list({x.get_symbol().value()});
+    if (!x.is_atom() || x.is_error()) return new_list({x});
+    const auto t = static_cast<type_t>(-x.type());
+    k v = new_vector(t, 1);
+    std::memcpy(v.node().data.data(), &x.node().v, item_size(t));
+    return v;
+}
+
 result<k> new_dict(k keys, k values, bool sorted) {
     // A keyed table is a dict of two tables with as many rows each.
     if (keys.count() != values.count()) return errc::length_mismatch;

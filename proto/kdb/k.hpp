@@ -259,6 +259,9 @@ k new_int_list(std::initializer_list<std::int32_t> v);
 k new_float_list(std::initializer_list<double> v);
 
 k new_list(std::vector<k> items = {});  // general list
+// q's enlist: a one-item vector of an atom's type, or a one-item general
+// list holding anything else.
+k enlist(const k& x);
 template <class... K>
 k new_list_of(K&&... items) {
     detail::k_vector v;

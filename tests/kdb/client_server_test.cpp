@@ -1,4 +1,5 @@
 #include <qwire/proto/kdb/display.hpp>
+#include <qwire/core/notifier.hpp>
 #include <qwire/core/timer.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/any_stream.hpp>
@@ -344,4 +345,82 @@ TEST_CASE("kdb client/server: TCP, kdb+'s Unix socket name, TLS") {
     auto [a, b, c, got] = r.block_on(when_all(srv.serve(tcp, stop.get_token()), srv.serve(uds, stop.get_token()),
                                               srv.serve_tls(tls_listener, sctx, stop.get_token()), clients()));
     CHECK(got == std::vector<std::string>(3, "0 1 2 3 4 5 6 7 8 9"));
+}
+
+namespace {
+// The server's half of a request-handler test, written by hand over the
+// session because kdb::server never sends sync requests: it sends `n` sync
+// requests at once, answers the client's own queries meanwhile (echo), and
+// returns the responses to its requests in the order they came.
+task<std::vector<std::string>> asking_server(qwire::pipe_stream t, int n) {
+    std::vector<std::string> answers;
+    auto login = co_await server_handshake(t, 1024, 1s);
+    REQUIRE(login);
+    const std::byte cap{3};
+    auto w = co_await t.write_all(std::span(&cap, 1));
+    REQUIRE(w);
+    session<qwire::pipe_stream> s(std::move(t), 3);
+    for (int i = 0; i < n; ++i) {
+        auto sent = co_await s.write_message(new_list_of(new_symbol("cb"), new_long(i)), msg_type::sync);
+        REQUIRE(sent);
+    }
+    while (static_cast<int>(answers.size()) < n) {
+        auto m = co_await s.read_message();
+        if (!m) {
+            answers.push_back("closed");
+            break;
+        }
+        if (m->type == msg_type::sync) {
+            auto echo = co_await s.write_message(m->value, msg_type::response);
+            REQUIRE(echo);
+        } else {
+            answers.push_back(m->value.is_error() ? "'" + std::string(m->value.error_text()) : to_string(m->value));
+        }
+    }
+    co_return answers;
+}
+}  // namespace
+
+TEST_CASE("kdb client: a request handler answers the server's sync requests, querying the server meanwhile") {
+    reactor r;
+    auto [a, b] = qwire::pipe_stream::make_pair();
+    auto client = [](qwire::pipe_stream s) -> task<int> {
+        auto c = (co_await connection::open(std::move(s))).value();
+        c.set_request_handler([&c](k x) -> task<result<k>> {
+            const auto i = x.items()[1].get_long().value();
+            if (i == 1) co_return remote_error("odd");
+            // A query of our own inside the handler: its response is read
+            // while the server waits for ours.
+            auto back = co_await c.query(new_long(i * 10));
+            if (!back) co_return back.error();
+            co_return new_long(back->get_long().value() + 1);
+        });
+        // Keep the connection until the server is done with it.
+        auto m = co_await c.receive();
+        co_return m ? 0 : 1;
+    };
+    auto [answers, _] = r.block_on(when_all(asking_server(std::move(b), 3), client(std::move(a))));
+    // Answers may come back in any order: the handler of 1 fails at once.
+    std::sort(answers.begin(), answers.end());
+    CHECK(answers == std::vector<std::string>{"'odd", "1", "21"});
+}
+
+TEST_CASE("kdb client: a server flooding sync requests without waiting ends the connection") {
+    reactor r;
+    auto [a, b] = qwire::pipe_stream::make_pair();
+    auto client = [](qwire::pipe_stream s) -> task<std::string> {
+        auto c = (co_await connection::open(std::move(s))).value();
+        // A handler that never finishes before the flood is over.
+        auto gate = std::make_shared<qwire::notifier>();
+        c.set_request_handler([gate](k) -> task<result<k>> {
+            (void)co_await gate->wait();
+            co_return new_null();
+        });
+        auto m = co_await c.receive();
+        gate->notify_all();
+        co_return m ? std::string("open") : std::string(m.error().code().message());
+    };
+    auto [answers, why] = r.block_on(when_all(asking_server(std::move(b), 17), client(std::move(a))));
+    CHECK(why == make_error_code(errc::unexpected_message).message());
+    CHECK(answers.back() == "closed");
 }
