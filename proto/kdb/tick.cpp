@@ -9,15 +9,6 @@ namespace {
 
 using namespace std::chrono;
 
-// A one-item vector holding atom a (q's enlist).
-k enlist(const k& a) {
-    if (a.type() == -qtype::symbol) return new_symbol_list({a.get_symbol().value()});
-    const auto t = static_cast<type_t>(-a.type());
-    k v = new_vector(t, 1);
-    std::memcpy(v.node().data.data(), &a.node().v, item_size(t));
-    return v;
-}
-
 // The rows of a column at the given indexes.
 k take(const k& col, std::span<const std::size_t> rows) {
     if (col.type() == qtype::list) {
@@ -84,7 +75,7 @@ std::int64_t now_timespan() {
 // ---- tickerplant ----
 
 tickerplant::tickerplant(server& srv, tickerplant_options o)
-    : srv_(srv), o_(std::move(o)), date_(floor<days>(system_clock::now())) {
+    : srv_(srv), o_(std::move(o)), date_(o_.start_date.value_or(floor<days>(system_clock::now()))) {
     srv_.on_sync([this](peer& p, k request) { return on_sync(p, std::move(request)); });
     srv_.on_async([this](peer&, k message) -> task<void> {
         auto m = message.items();
@@ -258,6 +249,7 @@ task<result<k>> tickerplant::on_sync(peer& p, k request) {
             co_return subscribe(p, tables.empty() ? "" : tables.front(), std::move(syms));
         }
         if (q == ".u.i") co_return new_long(count_);
+        if (q == ".u.d") co_return new_date(date_);
         if (q == ".u.L") co_return new_symbol(":" + log_path());
     }
     co_return remote_error("nyi");
@@ -312,54 +304,4 @@ task<result<tick_message>> subscriber::next() {
     }
 }
 
-// ---- RT-style client ----
-
-namespace rt {
-
-std::int64_t position(sys_days day, std::int64_t number) {
-    const year_month_day ymd{day};
-    const std::int64_t yyyymmdd = static_cast<int>(ymd.year()) * 10000 + static_cast<int>(static_cast<unsigned>(ymd.month())) * 100 +
-                                  static_cast<int>(static_cast<unsigned>(ymd.day()));
-    return yyyymmdd * 100'000'000'000 + number;
-}
-
-task<result<void>> subscribe(connection c, std::int64_t from, std::function<void(const tick_message&, std::int64_t)> fn) {
-    auto r = co_await c.query("(.u.sub[`;`];.u `i`L;.u.d)");
-    if (!r) co_return r.error();
-    if (r->type() != qtype::list || r->items().size() != 3) co_return errc::not_a_tickerplant;
-    const k where = r->items()[1];
-    if (where.type() != qtype::list || where.items().size() != 2) co_return errc::not_a_tickerplant;
-    const auto live_from = where.items()[0].get_long();
-    const auto log = where.items()[1].get_symbol();
-    const auto day = r->items()[2].get_int();
-    if (!live_from || !log || !day) co_return errc::not_a_tickerplant;
-    sys_days date = from_kdb_date(*day);
-    std::int64_t next = *live_from;
-    if (from != null_long && from < position(date, *live_from)) {
-        // Behind: replay the log from there (only today's log is looked at).
-        const std::int64_t start = from >= position(date, 0) ? from - position(date, 0) : 0;
-        std::string path(*log);
-        if (!path.empty() && path.front() == ':') path.erase(0, 1);
-        auto scan = replay_tick_log(path, start, [&](const k& rec, std::int64_t n) {
-            if (n >= *live_from) return;  // the live stream delivers these
-            if (auto m = parse_tick_message(rec)) fn(*m, position(date, n));
-        });
-        if (!scan) co_return scan.error();
-    }
-    for (;;) {
-        auto m = co_await c.receive();
-        if (!m) co_return m.error();
-        auto t = parse_tick_message(m->value);
-        if (!t) continue;
-        if (t->function == ".u.end") {
-            fn(*t, position(date, next));
-            date += days(1);
-            next = 0;
-            continue;
-        }
-        fn(*t, position(date, next++));
-    }
-}
-
-}  // namespace rt
 }  // namespace qwire::kdb

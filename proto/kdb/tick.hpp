@@ -1,5 +1,5 @@
-// kdb+tick: a tickerplant publisher on kdb::server, a subscriber, and the
-// RT-style client that replays the log when it is behind.
+// kdb+tick: a tickerplant publisher on kdb::server and a subscriber (the RT
+// interface over them, which replays the logs when it is behind, is rt.hpp).
 //
 // The wire protocol is kdb-tick's: subscribers call .u.sub[table; syms]
 // (` = all) and get (table; schema) back; the tickerplant pushes
@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace qwire::kdb {
@@ -23,6 +24,8 @@ struct tickerplant_options {
     tickerplant_options() {}
     std::string log_directory;  // empty: no log
     std::string log_prefix = "sym";
+    // The tickerplant's first day (.u.d); unset: today (UTC).
+    std::optional<std::chrono::sys_days> start_date;
 };
 
 class tickerplant {
@@ -92,20 +95,5 @@ private:
 
 // Splits a message the tickerplant pushes (or a log record) into its parts.
 result<tick_message> parse_tick_message(const k& x);
-
-namespace rt {
-
-// The position of a message: yyyymmdd * 1e11 + its number in that day.
-std::int64_t position(std::chrono::sys_days day, std::int64_t number);
-
-// Subscribes to every table of a tickerplant from `from` on: messages the
-// log holds from that position are replayed first (the log must be readable
-// here), then live ones follow. fn gets each message and its position; a
-// null `from` (kdb::null_long) means live only. Runs until the connection
-// ends.
-task<result<void>> subscribe(connection c, std::int64_t from,
-                             std::function<void(const tick_message&, std::int64_t)> fn);
-
-}  // namespace rt
 
 }  // namespace qwire::kdb

@@ -1,7 +1,7 @@
 #include <qwire/proto/kdb/display.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/tcp.hpp>
-#include <qwire/proto/kdb/tick.hpp>
+#include <qwire/proto/kdb/rt.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -227,4 +227,95 @@ TEST_CASE("rt: a subscriber behind the tickerplant replays the log, then goes li
     r.block_on(when_all(srv.serve(a, stop.get_token()), client()));
     CHECK(positions == std::vector<std::int64_t>{1, 2, 3, 4, 5});
     CHECK(prices == std::vector<double>{1, 2, 3, 4, 5});
+}
+
+namespace {
+task<void> run_rt_handlers(connection c, std::int64_t from, rt::handlers h) {
+    (void)co_await rt::subscribe(std::move(c), from, std::move(h));
+}
+}  // namespace
+
+TEST_CASE("rt: a subscriber from day one replays three days of logs, a torn tail reported, then live with typed signals") {
+    using namespace std::chrono;
+    const sys_days day1 = sys_days(year(2026) / 1 / 5);
+    const auto dir = scratch_dir("rt3");
+    reactor r;
+    server srv;
+    tickerplant_options o;
+    o.log_directory = dir;
+    o.start_date = day1;
+    tickerplant tp(srv, o);
+    REQUIRE(tp.add_table("trade", trade_schema()));
+    REQUIRE(rt::add_internal_tables(tp));
+    auto a = qwire::tcp_listen("127.0.0.1", 0).value();
+    const auto port = a.local_endpoint().port();
+    std::stop_source stop;
+
+    auto rel = [&](std::int64_t pos) {  // "day:number" of a position
+        return std::to_string((rt::position_day(pos) - day1).count() + 1) + ":" + std::to_string(rt::position_number(pos));
+    };
+    std::vector<std::string> got;
+    std::vector<std::string> bad_logs;
+    const timestamp_t end_ts = from_kdb_timestamp(1'000'000'000);
+    rt::handlers h;
+    h.on_update = [&](const std::string& t, const k& rows, std::int64_t pos) {
+        got.push_back(rel(pos) + " " + t + " " + to_string(rows.column("price").value()));
+    };
+    h.on_end_of_day = [&](sys_days d, std::int64_t pos) {
+        got.push_back(rel(pos) + " end " + std::to_string((d - day1).count() + 1));
+    };
+    h.on_partition_end = [&](const rt::partition_end& e, std::int64_t pos) {
+        got.push_back(rel(pos) + " prtnEnd " + e.signal + " " + std::to_string(e.end_ts == end_ts) + " " + to_string(e.opts));
+    };
+    h.on_reload = [&](const rt::reload& e, std::int64_t pos) {
+        got.push_back(rel(pos) + " reload " + e.mount + " " + to_string(e.params) + " " + e.assembly);
+        stop.request_stop();
+    };
+    h.on_bad_log = [&](const std::string& path, const tick_log_scan& scan) {
+        bad_logs.push_back(std::filesystem::path(path).filename().string() + " " + std::to_string(scan.valid_records));
+    };
+
+    auto client = [&]() -> task<void> {
+        auto pub = rt::publisher((co_await connection::connect_tcp("127.0.0.1", port)).value());
+        // Day 1: two messages, day 2: three, day 3 (today): one.
+        for (int day = 0; day < 3; ++day) {
+            for (int i = 0; i < (day == 0 ? 2 : day == 1 ? 3 : 1); ++i) {
+                const k row = new_dict(new_symbol_list({"sym", "price", "size"}),
+                                       new_list_of(new_symbol("IBM"), new_float(day * 10 + i), new_long(i)))
+                                  .value();
+                auto pushed = co_await pub.push("trade", row);
+                REQUIRE(pushed);
+            }
+            auto next = co_await pub.sync();
+            REQUIRE(next);
+            CHECK(rel(*next) == std::to_string(day + 1) + ":" + (day == 0 ? "2" : day == 1 ? "3" : "1"));
+            if (day < 2) co_await tp.end_of_day();
+        }
+        // A crash mid-append on day 2: its last record torn.
+        const auto day2_log = dir + "/sym2026.01.06";
+        std::filesystem::resize_file(day2_log, std::filesystem::file_size(day2_log) - 3);
+
+        qwire::scope s;
+        s.spawn(run_rt_handlers((co_await connection::connect_tcp("127.0.0.1", port)).value(), rt::position(day1, 1), h));
+        const k live = new_table({"sym", "price", "size"}, {new_symbol_list({"IBM"}), new_float_list({99.0}), new_long_list({9})}).value();
+        auto p1 = co_await pub.push("trade", live);
+        auto p2 = co_await pub.push(rt::partition_end_table, rt::partition_end_row("eoi", end_ts, new_long(1)));
+        auto p3 = co_await pub.push(rt::reload_table, rt::reload_row("idb", new_symbol("p"), "asm1"));
+        CHECK((p1 && p2 && p3));
+        co_await s.join();
+    };
+    r.block_on(when_all(srv.serve(a, stop.get_token()), client()));
+    std::filesystem::remove_all(dir);
+    CHECK(bad_logs == std::vector<std::string>{"sym2026.01.06 2"});
+    CHECK(got == std::vector<std::string>{
+                     "1:1 trade ,1f",  // from message 1 of day one
+                     "1:2 end 1",
+                     "2:0 trade ,10f",
+                     "2:1 trade ,11f",  // the torn third message is not delivered
+                     "2:2 end 2",
+                     "3:0 trade ,20f",
+                     "3:1 trade ,99f",  // live from here
+                     "3:2 prtnEnd eoi 1 1",
+                     "3:3 reload idb `p asm1",
+                 });
 }
