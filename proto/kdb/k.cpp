@@ -318,6 +318,78 @@ k enlist(const k& x) {
     return v;
 }
 
+result<k> take(const k& x, std::span<const std::size_t> rows) {
+    const std::size_t n = x.count();
+    for (std::size_t i : rows)
+        if (i >= n) return error(errc::index_out_of_range, "take: row " + std::to_string(i) + " of " + std::to_string(n));
+    if (x.is_table()) {
+        auto names = x.column_names();
+        auto cols = x.columns();
+        if (!names || !cols) return errc::type_mismatch;
+        std::vector<k> out;
+        for (const k& c : cols->items()) {
+            auto t = take(c, rows);
+            if (!t) return t.error();
+            out.push_back(std::move(*t));
+        }
+        return new_table(*names, new_list(std::move(out)));
+    }
+    if (x.type() == qtype::list) {
+        std::vector<k> out;
+        for (std::size_t i : rows) out.push_back(x.items()[i]);
+        return new_list(std::move(out));
+    }
+    if (x.type() == qtype::symbol) {
+        const auto names = x.get_symbol_list().value();
+        std::vector<std::string_view> out;
+        for (std::size_t i : rows) out.push_back(names[i]);
+        return new_symbol_list(std::span<const std::string_view>(out));
+    }
+    if (!is_simple_vector(x.type())) return error(errc::type_mismatch, "take: not a vector, list or table (type " + std::to_string(x.type()) + ")");
+    const std::size_t size = item_size(x.type());
+    k out = new_vector(x.type(), rows.size());
+    std::byte* to = out.node().data.data();
+    const std::byte* from = x.node().data.data();
+    for (std::size_t j = 0; j < rows.size(); ++j) std::memcpy(to + j * size, from + rows[j] * size, size);
+    return out;
+}
+
+result<k> join(const k& a, const k& b) {
+    if (a.is_table() && b.is_table()) {
+        auto an = a.column_names(), bn = b.column_names();
+        if (!an || !bn || !(*an == *bn)) return error(errc::length_mismatch, "join: the tables have different columns");
+        std::vector<k> out;
+        for (std::size_t i = 0; i < a.columns()->items().size(); ++i) {
+            auto c = join(a.columns()->items()[i], b.columns()->items()[i]);
+            if (!c) return c.error();
+            out.push_back(std::move(*c));
+        }
+        return new_table(*an, new_list(std::move(out)));
+    }
+    if (a.type() == b.type() && a.type() == qtype::symbol) {
+        const auto x = a.get_symbol_list().value(), y = b.get_symbol_list().value();
+        std::vector<std::string_view> out;
+        out.reserve(x.size() + y.size());
+        for (std::string_view v : x) out.push_back(v);
+        for (std::string_view v : y) out.push_back(v);
+        return new_symbol_list(std::span<const std::string_view>(out));
+    }
+    if (a.type() == b.type() && is_simple_vector(a.type())) {
+        const std::size_t size = item_size(a.type());
+        k out = new_vector(a.type(), a.count() + b.count());
+        if (a.count() > 0) std::memcpy(out.node().data.data(), a.node().data.data(), a.count() * size);
+        if (b.count() > 0) std::memcpy(out.node().data.data() + a.count() * size, b.node().data.data(), b.count() * size);
+        return out;
+    }
+    const bool a_items = a.type() == qtype::list || is_simple_vector(a.type());
+    const bool b_items = b.type() == qtype::list || is_simple_vector(b.type());
+    if (!a_items || !b_items) return error(errc::type_mismatch, "join: not two vectors, lists or tables");
+    std::vector<k> out;
+    for (const k* x : {&a, &b})
+        for (std::size_t i = 0; i < x->count(); ++i) out.push_back(x->item(i).value());
+    return new_list(std::move(out));
+}
+
 result<k> new_dict(k keys, k values, bool sorted) {
     // A keyed table is a dict of two tables with as many rows each.
     if (keys.count() != values.count()) return errc::length_mismatch;

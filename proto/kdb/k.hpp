@@ -262,6 +262,12 @@ k new_list(std::vector<k> items = {});  // general list
 // q's enlist: a one-item vector of an atom's type, or a one-item general
 // list holding anything else.
 k enlist(const k& x);
+// q's x@rows: the items (of a vector or list) or rows (of a table) at
+// those indexes, in that order; attributes are dropped.
+result<k> take(const k& x, std::span<const std::size_t> rows);
+// q's a,b for two vectors of one type, two lists, or two tables with the
+// same columns; a vector and a list of another type give a general list.
+result<k> join(const k& a, const k& b);
 template <class... K>
 k new_list_of(K&&... items) {
     detail::k_vector v;

@@ -9,29 +9,6 @@ namespace {
 
 using namespace std::chrono;
 
-// The rows of a column at the given indexes.
-k take(const k& col, std::span<const std::size_t> rows) {
-    if (col.type() == qtype::list) {
-        std::vector<k> items;
-        items.reserve(rows.size());
-        for (auto r : rows) items.push_back(col.items()[r]);
-        return new_list(std::move(items));
-    }
-    if (col.type() == qtype::symbol) {
-        const auto names = col.get_symbol_list().value();
-        std::vector<std::string_view> picked;
-        picked.reserve(rows.size());
-        for (auto r : rows) picked.push_back(names[r]);
-        return new_symbol_list(std::span<const std::string_view>(picked));
-    }
-    const std::size_t size = item_size(col.type());
-    k out = new_vector(col.type(), rows.size());
-    auto* dst = out.node().data.data();
-    const auto* src = col.node().data.data();
-    for (std::size_t i = 0; i < rows.size(); ++i) std::memcpy(dst + i * size, src + rows[i] * size, size);
-    return out;
-}
-
 std::string symbol_or_string(const k& x) {
     if (auto s = x.get_symbol()) return std::string(*s);
     if (auto s = x.get_string()) return std::string(*s);
@@ -167,9 +144,7 @@ task<result<void>> tickerplant::publish(std::string_view table_name, k data) {
             for (std::size_t i = 0; i < names.size(); ++i)
                 if (s.syms.count(std::string(names[i]))) keep.push_back(i);
             if (keep.empty()) continue;  // nothing for this subscriber
-            std::vector<k> cols;
-            for (const k& c : t->columns().value().items()) cols.push_back(take(c, keep));
-            rows = new_table(t->column_names().value(), new_list(std::move(cols))).value();
+            rows = take(*t, keep).value();  // indexes of its own rows
         }
         peer who = s.who;
         (void)co_await who.send_async(new_list_of(new_symbol("upd"), new_symbol(table), rows));

@@ -1,3 +1,4 @@
+#include <qwire/proto/kdb/display.hpp>
 #include <qwire/proto/kdb/codec.hpp>
 
 #include <catch2/catch.hpp>
@@ -137,4 +138,27 @@ TEST_CASE("k: functions round-trip as opaque values") {
         CHECK(*back == f);
         CHECK(back->is_function());
     }
+}
+
+TEST_CASE("k: take and join, as q's @ and , on vectors, lists and tables") {
+    const k t = new_table({"sym", "px", "n"}, {new_symbol_list({"a", "b", "c"}), new_float_list({1, 2, 3}), new_list_of(new_long(1), new_symbol("x"), new_string("yz"))}).value();
+    const std::size_t rows[] = {2, 0, 2};
+    auto picked = take(t, rows);
+    REQUIRE(picked);
+    CHECK(to_string(*picked) == to_string(new_table({"sym", "px", "n"}, {new_symbol_list({"c", "a", "c"}), new_float_list({3, 1, 3}),
+                                                                          new_list_of(new_string("yz"), new_long(1), new_string("yz"))})
+                                               .value()));
+    const std::size_t bad[] = {3};
+    CHECK(take(t, bad).error() == errc::index_out_of_range);
+    CHECK(take(new_long(1), rows).error() == errc::index_out_of_range);
+    auto both = join(t, *picked);
+    REQUIRE(both);
+    CHECK(both->count() == 6);
+    CHECK(to_string(both->column("px").value()) == "1 2 3 3 1 3f");
+    CHECK(to_string(join(new_long_list({1, 2}), new_long_list({3})).value()) == "1 2 3");
+    CHECK(to_string(join(new_symbol_list({"a"}), new_symbol_list({"b"})).value()) == "`a`b");
+    CHECK(join(new_long_list({1}), new_float_list({2})).value().type() == qtype::list);
+    const k other = new_table({"x"}, {new_long_list({1})}).value();
+    CHECK(join(t, other).error() == errc::length_mismatch);
+    CHECK(join(new_long(1), new_long(2)).error() == errc::type_mismatch);
 }
