@@ -4,6 +4,7 @@
 
 #include "../cli.hpp"
 
+#include <qwire/io/tcp.hpp>
 #include <qwire/io/tls.hpp>
 #include <qwire/proto/kdb/connection.hpp>
 #include <qwire/proto/kdb/server.hpp>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace qwire::examples {
 
@@ -38,6 +40,19 @@ inline std::optional<kdb_target> parse_kdb_target(std::string_view text) {
     t.port = static_cast<std::uint16_t>(v);
     if (c2 != std::string_view::npos) t.credentials = std::string(text.substr(c2 + 1));
     return t;
+}
+
+// Listens on 127.0.0.1:port, waiting up to `patience` for the port while it
+// is in use: a process killed with -9 holds its listening socket a moment
+// after it is gone (io_uring tears its ring down asynchronously), and a
+// restart right after must not fail for that.
+inline result<acceptor> listen_tcp_waiting(std::uint16_t port, std::chrono::milliseconds patience = std::chrono::seconds(5)) {
+    const auto until = std::chrono::steady_clock::now() + patience;
+    for (;;) {
+        auto a = tcp_listen("127.0.0.1", port);
+        if (a || a.error() != std::errc::address_in_use || std::chrono::steady_clock::now() >= until) return a;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 }
 
 // --tls / --ca for a kdb+ client.

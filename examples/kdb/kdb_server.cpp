@@ -1,7 +1,9 @@
-// kdb_server [--port N] [--log DIR] [limits] [--tls-cert PEM --tls-key PEM]
+// kdb_server [--port N] [--log DIR] [--feed-interval-ms MS] [--rt] [limits] [--tls-cert PEM --tls-key PEM]
 //
 // A small kdb+tick tickerplant with a `trade` table (time, sym, price, size)
-// and a built-in feed that publishes a few random trades every 100 ms.
+// and a built-in feed that publishes a few random trades every 100 ms
+// (--feed-interval-ms 0: no built-in feed). With --rt it also carries kdb
+// Insights' internal tables (_prtnEnd, _reload), as the RT tick shim needs.
 // q or any kdb+ client can subscribe (.u.sub[`trade;`]) and ask .u.i;
 // feeds may publish with (`.u.upd; `trade; data). Listens on 127.0.0.1
 // (default port 5010; TLS with --tls-cert) and on kdb+'s Unix socket for
@@ -14,7 +16,7 @@
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/tcp.hpp>
 #include <qwire/io/unix_socket.hpp>
-#include <qwire/proto/kdb/tick.hpp>
+#include <qwire/proto/kdb/rt.hpp>
 
 #include <cstdio>
 #include <random>
@@ -24,11 +26,12 @@ using namespace qwire;
 
 namespace {
 
-task<void> feed(kdb::tickerplant& tp) {
+task<void> feed(kdb::tickerplant& tp, std::uint32_t interval_ms) {
+    if (interval_ms == 0) co_return;
     std::mt19937_64 rng(1);
     static const std::string_view names[] = {"IBM", "MSFT", "AAPL", "GOOG"};
     for (;;) {
-        auto slept = co_await sleep_for(std::chrono::milliseconds(100));
+        auto slept = co_await sleep_for(std::chrono::milliseconds(interval_ms));
         if (!slept) co_return;
         std::vector<std::string_view> syms;
         std::vector<double> prices;
@@ -55,6 +58,12 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 65535))
         ->capture_default_str();
     app.add_option("--log", o.log_directory, "write kdb-tick's daily log in this directory");
+    std::uint32_t feed_ms = 100;
+    app.add_option("--feed-interval-ms", feed_ms, "the built-in feed publishes every this many ms (0: no feed)")
+        ->check(CLI::Range(0, 3'600'000))
+        ->capture_default_str();
+    bool rt = false;
+    app.add_flag("--rt", rt, "carry kdb Insights' internal tables _prtnEnd and _reload (for RT subscribers and SM)");
     server_cli.add(app);
     if (auto rc = examples::parse(app, argc, argv)) return *rc;
     reactor r;
@@ -64,6 +73,7 @@ int main(int argc, char** argv) {
                                                {kdb::new_vector(kdb::qtype::timespan, 0), kdb::new_symbol_list({}),
                                                 kdb::new_float_list({}), kdb::new_long_list({})})
                                     .value());
+    if (rt) (void)kdb::rt::add_internal_tables(tp);
     auto tcp = tcp_listen("127.0.0.1", port);
     auto uds = unix_listen(kdb::unix_socket_name(port));
     if (!tcp || !uds) {
@@ -72,11 +82,12 @@ int main(int argc, char** argv) {
     }
     std::optional<tls_context> tls;
     if (!server_cli.load_tls(tls)) return 2;
-    std::printf("kdb tickerplant on 127.0.0.1:%u%s and %s, publishing `trade every 100 ms\n", port, tls ? " (TLS)" : "",
-                kdb::unix_socket_name(port).c_str());
+    const std::string feeding = feed_ms ? ", publishing `trade every " + std::to_string(feed_ms) + " ms" : std::string();
+    std::printf("kdb tickerplant on 127.0.0.1:%u%s and %s%s\n", port, tls ? " (TLS)" : "", kdb::unix_socket_name(port).c_str(),
+                feeding.c_str());
     std::fflush(stdout);
     if (tls)
-        r.block_on(when_all(srv.serve_tls(*tcp, *tls), srv.serve(*uds), feed(tp)));
+        r.block_on(when_all(srv.serve_tls(*tcp, *tls), srv.serve(*uds), feed(tp, feed_ms)));
     else
-        r.block_on(when_all(srv.serve(*tcp), srv.serve(*uds), feed(tp)));
+        r.block_on(when_all(srv.serve(*tcp), srv.serve(*uds), feed(tp, feed_ms)));
 }

@@ -2,6 +2,8 @@
 
 #include <qwire/core/log.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 namespace qwire::kdb::rt {
@@ -55,17 +57,35 @@ struct day_log {
     sys_days day;
 };
 
-// The log files of the days from `first` to `last` (inclusive), named as the
-// tickerplant names today's: the same name with another date at its end.
+// The log files of the days from `first` to today (inclusive) that exist,
+// in date order: the files beside today's named as it is, with another date
+// at the end (the tickerplant names its daily logs so). Today's is always
+// in the list: it is being written.
 std::vector<day_log> logs_between(const std::string& today_path, sys_days today, sys_days first) {
     std::vector<day_log> out;
     const std::string today_text = date_text(today);
     const bool dated = today_path.size() >= today_text.size() &&
                        today_path.compare(today_path.size() - today_text.size(), today_text.size(), today_text) == 0;
-    for (sys_days d = first; d <= today; d += days(1)) {
-        if (d != today && !dated) continue;  // no way to name other days' files
-        out.push_back({dated ? today_path.substr(0, today_path.size() - today_text.size()) + date_text(d) : today_path, d});
+    if (dated) {
+        const std::filesystem::path today_file(today_path);
+        const std::string prefix = today_file.filename().string().substr(0, today_file.filename().string().size() - today_text.size());
+        std::error_code ec;
+        const auto dir = today_file.has_parent_path() ? today_file.parent_path() : std::filesystem::path(".");
+        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+            const std::string name = entry.path().filename().string();
+            if (name.size() != prefix.size() + today_text.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+            int y = 0;
+            unsigned m = 0, d = 0;
+            char dot1 = 0, dot2 = 0;
+            if (std::sscanf(name.c_str() + prefix.size(), "%4d%c%2u%c%2u", &y, &dot1, &m, &dot2, &d) != 5 || dot1 != '.' || dot2 != '.')
+                continue;
+            const year_month_day ymd{year(y), month(m), day(d)};
+            if (!ymd.ok() || sys_days(ymd) < first || sys_days(ymd) >= today) continue;
+            out.push_back({entry.path().string(), sys_days(ymd)});
+        }
+        std::sort(out.begin(), out.end(), [](const day_log& a, const day_log& b) { return a.day < b.day; });
     }
+    out.push_back({today_path, today});
     return out;
 }
 
@@ -143,7 +163,6 @@ task<result<void>> follow(connection c, std::int64_t from, const handlers& h,
         const sys_days first = std::min(position_day(from), date);
         for (const auto& [file, d] : logs_between(path, date, first)) {
             const std::int64_t start = d == position_day(from) ? position_number(from) : 0;
-            if (d != date && !std::filesystem::exists(file)) continue;  // a day without a log: nothing published
             auto scan = replay_tick_log(file, start, [&](const k& rec, std::int64_t n) {
                 if (d == date && n >= *live_from) return;  // the live stream delivers these
                 if (auto m = parse_tick_message(rec)) emit(*m, position(d, n));

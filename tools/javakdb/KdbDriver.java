@@ -180,6 +180,24 @@ public class KdbDriver {
                 System.exit(bad == 0 ? 0 : 1);
                 break;
             }
+            case "query": {
+                // query PORT EXPR...: each expression as a sync query, one
+                // answer per line: an atom as Java prints it, a table as
+                // "table ROWS", an error as 'text.
+                c conn = new c("127.0.0.1", Integer.parseInt(args[1]), "");
+                for (int i = 2; i < args.length; ++i) {
+                    try {
+                        Object x = conn.k(args[i]);
+                        if (x instanceof c.Flip) System.out.println("table " + c.n(((c.Flip) x).y[0]));
+                        else if (x instanceof char[]) System.out.println(new String((char[]) x));
+                        else System.out.println(x);
+                    } catch (c.KException e) {
+                        System.out.println("'" + e.getMessage());
+                    }
+                }
+                conn.close();
+                break;
+            }
             case "server": {
                 ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 System.out.println(ss.getLocalPort());
