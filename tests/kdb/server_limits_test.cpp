@@ -146,7 +146,7 @@ TEST_CASE("accessors: column() of a table built by hand with fewer columns than 
     CHECK(to_string(t) == "?");
 }
 
-TEST_CASE("tickerplant: a feed's malformed table does not crash it; the feed is dropped and others go on") {
+TEST_CASE("tickerplant: a feed's malformed table does not crash it, the feed is dropped and others go on") {
     qwire::test::captured_log log;
     tp_fixture f;
     std::vector<std::string> got;
@@ -217,7 +217,7 @@ TEST_CASE("tickerplant: subscribers that join and leave while a feed publishes d
     CHECK(received == updates);
 }
 
-TEST_CASE("tickerplant: a subscriber that stops reading is dropped; the feed and the other subscribers are not held up") {
+TEST_CASE("tickerplant: a subscriber that stops reading is dropped, the feed and the other subscribers are not held up") {
     qwire::test::captured_log log;
     server_options so;
     so.max_send_queue_bytes = 1 << 20;

@@ -157,7 +157,7 @@ struct stack_fixture {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("pipeline<M>: frames numbered; a commit goes out without FLAG_DEFER_COMMIT, the rest byte for byte",
+TEMPLATE_TEST_CASE("pipeline<M>: frames numbered, a commit goes out without FLAG_DEFER_COMMIT, the rest byte for byte",
                    "[pipeline]", framed_stack, ws_stack) {
     stack_fixture<TestType> f;
     using M = typename stack_fixture<TestType>::M;

@@ -196,7 +196,7 @@ TEST_CASE("qwp sender: a retriable error reconnects and replays what was not ack
     });
 }
 
-TEST_CASE("qwp sender: a killed server loses no acknowledged row; the rest is replayed after restart") {
+TEST_CASE("qwp sender: a killed server loses no acknowledged row, the rest is replayed after restart") {
     reactor r;
     auto first = test_server::start();
     REQUIRE(first);
