@@ -6,6 +6,7 @@
 
 #include <qwire/io/tcp.hpp>
 #include <qwire/io/tls.hpp>
+#include <qwire/io/unix_socket.hpp>
 #include <qwire/proto/kdb/connection.hpp>
 #include <qwire/proto/kdb/server.hpp>
 
@@ -53,6 +54,31 @@ inline result<acceptor> listen_tcp_waiting(std::uint16_t port, std::chrono::mill
         if (a || a.error() != std::errc::address_in_use || std::chrono::steady_clock::now() >= until) return a;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+}
+
+// A kdb+ process's listeners: 127.0.0.1:port (0: any free port, the one
+// bound reported in `port`) and kdb+'s Unix socket for that port. Tests
+// start servers on port 0 and read the port from the banner, so that
+// parallel tests never race for one.
+struct kdb_listeners {
+    acceptor tcp, uds;
+    std::uint16_t port = 0;
+};
+
+inline result<kdb_listeners> listen_kdb(std::uint16_t port) {
+    auto tcp = listen_tcp_waiting(port);
+    if (!tcp) return tcp.error();
+    const std::uint16_t bound = tcp->local_endpoint().port();
+    auto uds = unix_listen(kdb::unix_socket_name(bound));
+    if (!uds) return uds.error();
+    return kdb_listeners{std::move(*tcp), std::move(*uds), bound};
+}
+
+// --port for a server: 0 asks for any free port (the banner names it).
+inline CLI::Option* add_port_option(CLI::App& app, std::uint16_t& port, const char* what) {
+    return app.add_option("--port", port, std::string(what) + " (0: any free one, printed on the first line)")
+        ->check(CLI::Range(0, 65535))
+        ->capture_default_str();
 }
 
 // --tls / --ca for a kdb+ client.

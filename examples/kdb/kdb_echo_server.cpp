@@ -23,9 +23,7 @@ int main(int argc, char** argv) {
     std::uint16_t port = 5001;
     std::string compress = "auto", user;
     examples::kdb_server_cli server_cli;
-    app.add_option("--port", port, "TCP port on 127.0.0.1, and kdb+'s Unix socket @/tmp/kx.PORT")
-        ->check(CLI::Range(1, 65535))
-        ->capture_default_str();
+    examples::add_port_option(app, port, "TCP port on 127.0.0.1, and kdb+'s Unix socket @/tmp/kx.PORT");
     app.add_option("--compress", compress, "compress responses")
         ->check(CLI::IsMember({"auto", "always", "never"}))
         ->capture_default_str();
@@ -46,22 +44,18 @@ int main(int argc, char** argv) {
     }
     srv.on_sync([](kdb::peer&, kdb::k request) -> task<result<kdb::k>> { co_return request; });
 
-    auto tcp = tcp_listen("127.0.0.1", port);
-    if (!tcp) {
-        std::fprintf(stderr, "listen 127.0.0.1:%u: %s\n", port, tcp.error().message().c_str());
+    auto listeners = examples::listen_kdb(port);
+    if (!listeners) {
+        std::fprintf(stderr, "kdb_echo_server: cannot listen on port %u (--port): %s\n", port, listeners.error().message().c_str());
         return 1;
     }
-    auto uds = unix_listen(kdb::unix_socket_name(port));
-    if (!uds) {
-        std::fprintf(stderr, "listen %s: %s\n", kdb::unix_socket_name(port).c_str(), uds.error().message().c_str());
-        return 1;
-    }
+    port = listeners->port;
     std::optional<tls_context> tls;
     if (!server_cli.load_tls(tls)) return 2;
     std::printf("kdb echo server on 127.0.0.1:%u%s and %s\n", port, tls ? " (TLS)" : "", kdb::unix_socket_name(port).c_str());
     std::fflush(stdout);
     if (tls)
-        r.block_on(when_all(srv.serve_tls(*tcp, *tls), srv.serve(*uds)));
+        r.block_on(when_all(srv.serve_tls(listeners->tcp, *tls), srv.serve(listeners->uds)));
     else
-        r.block_on(when_all(srv.serve(*tcp), srv.serve(*uds)));
+        r.block_on(when_all(srv.serve(listeners->tcp), srv.serve(listeners->uds)));
 }

@@ -54,9 +54,7 @@ int main(int argc, char** argv) {
     std::uint16_t port = 5010;
     kdb::tickerplant_options o;
     examples::kdb_server_cli server_cli;
-    app.add_option("--port", port, "TCP port on 127.0.0.1, and kdb+'s Unix socket @/tmp/kx.PORT")
-        ->check(CLI::Range(1, 65535))
-        ->capture_default_str();
+    examples::add_port_option(app, port, "TCP port on 127.0.0.1, and kdb+'s Unix socket @/tmp/kx.PORT");
     app.add_option("--log", o.log_directory, "write kdb-tick's daily log in this directory");
     std::uint32_t feed_ms = 100;
     app.add_option("--feed-interval-ms", feed_ms, "the built-in feed publishes every this many ms (0: no feed)")
@@ -74,12 +72,12 @@ int main(int argc, char** argv) {
                                                 kdb::new_float_list({}), kdb::new_long_list({})})
                                     .value());
     if (rt) (void)kdb::rt::add_internal_tables(tp);
-    auto tcp = tcp_listen("127.0.0.1", port);
-    auto uds = unix_listen(kdb::unix_socket_name(port));
-    if (!tcp || !uds) {
-        std::fprintf(stderr, "cannot listen on port %u: %s\n", port, (!tcp ? tcp.error() : uds.error()).message().c_str());
+    auto listeners = examples::listen_kdb(port);
+    if (!listeners) {
+        std::fprintf(stderr, "cannot listen on port %u: %s\n", port, listeners.error().message().c_str());
         return 1;
     }
+    port = listeners->port;
     std::optional<tls_context> tls;
     if (!server_cli.load_tls(tls)) return 2;
     const std::string feeding = feed_ms ? ", publishing `trade every " + std::to_string(feed_ms) + " ms" : std::string();
@@ -87,7 +85,7 @@ int main(int argc, char** argv) {
                 feeding.c_str());
     std::fflush(stdout);
     if (tls)
-        r.block_on(when_all(srv.serve_tls(*tcp, *tls), srv.serve(*uds), feed(tp, feed_ms)));
+        r.block_on(when_all(srv.serve_tls(listeners->tcp, *tls), srv.serve(listeners->uds), feed(tp, feed_ms)));
     else
-        r.block_on(when_all(srv.serve(*tcp), srv.serve(*uds), feed(tp, feed_ms)));
+        r.block_on(when_all(srv.serve(listeners->tcp), srv.serve(listeners->uds), feed(tp, feed_ms)));
 }

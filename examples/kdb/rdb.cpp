@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
     app.add_option("--sm", sm_text, "the Storage Manager (host:port), q IPC")->required();
     app.add_option("--from", from, "the first stream position to process (default: where SM's last reload signal says)")
         ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
-    app.add_option("--port", port, "TCP port on 127.0.0.1 for q clients")->check(CLI::Range(1, 65535))->capture_default_str();
+    examples::add_port_option(app, port, "TCP port on 127.0.0.1 for q clients");
     app.add_option("--mount", db.mount, "the stream mount to register")->capture_default_str();
     app.add_option("--callback", callback, "the q name SM calls with reload signals")->capture_default_str();
     if (auto rc = examples::parse(app, argc, argv)) return *rc;

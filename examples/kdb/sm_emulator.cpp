@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     std::string tp_text;
     std::uint64_t reload_timeout_ms = 30'000;
     std::vector<std::string> mounts;
-    app.add_option("--port", port, "TCP port on 127.0.0.1 for q IPC and REST")->check(CLI::Range(1, 65535))->capture_default_str();
+    examples::add_port_option(app, port, "TCP port on 127.0.0.1 for q IPC and REST");
     app.add_option("--tp", tp_text, "tickerplant (host:port, started with --rt) to publish _prtnEnd and _reload on");
     app.add_option("--reload-timeout-ms", reload_timeout_ms, "the longest a DA's reload is waited for")
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{86'400'000}))
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     std::string names;
     for (const auto& m : o.mounts)
         names += " " + m.name + (m.kind == sm::mount_kind::stream ? "(stream)" : m.kind == sm::mount_kind::idb ? "(idb)" : "(hdb)");
-    std::printf("sm emulator on 127.0.0.1:%u (q IPC and REST), mounts%s%s\n", port, names.c_str(),
+    std::printf("sm emulator on 127.0.0.1:%u (q IPC and REST), mounts%s%s\n", a->local_endpoint().port(), names.c_str(),
                 tp ? (", stream " + tp_text).c_str() : "");
     std::fflush(stdout);
     if (tp)

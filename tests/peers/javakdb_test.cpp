@@ -102,12 +102,13 @@ TEST_CASE("javakdb: the corpus decodes, compresses identically, and comes back t
 }
 
 TEST_CASE("javakdb: a javakdb client queries kdb_echo_server") {
-    const int port = 20000 + ::getpid() % 20000;
-    qwire::test::child_process server(std::string(QWIRE_KDB_ECHO_SERVER) + " --port " + std::to_string(port) +
-                                      " --user alice:secret");
+    qwire::test::child_process server(std::string(QWIRE_KDB_ECHO_SERVER) + " --port 0 --user alice:secret");
     std::string banner;
     REQUIRE(server.read_line(banner));  // listening now
     CHECK(banner.find("kdb echo server") != std::string::npos);
+    const int port = qwire::test::port_after(banner);
+    REQUIRE(port != 0);
+    CHECK(banner.find("@/tmp/kx." + std::to_string(port)) != std::string::npos);  // its Unix socket follows the port
     qwire::test::child_process client(java + " client " + std::to_string(port) + " alice:secret");
     const std::string report = client.read_all();
     INFO(report);

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace qwire::test {
@@ -72,5 +73,17 @@ private:
     pid_t pid_ = -1;
     FILE* out_ = nullptr;
 };
+
+// The port a server's banner names after `marker` ("... on 127.0.0.1:PORT");
+// 0 when the banner has none. Servers started by tests listen on port 0 and
+// say which port they got, so parallel tests never race for one.
+inline int port_after(std::string_view banner, std::string_view marker = "on 127.0.0.1:") {
+    const auto at = banner.find(marker);
+    if (at == std::string_view::npos) return 0;
+    int port = 0;
+    for (auto i = at + marker.size(); i < banner.size() && banner[i] >= '0' && banner[i] <= '9' && port <= 65535; ++i)
+        port = port * 10 + (banner[i] - '0');
+    return port > 65535 ? 0 : port;
+}
 
 }  // namespace qwire::test

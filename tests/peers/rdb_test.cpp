@@ -54,25 +54,27 @@ std::string query(reactor& r, int port, std::string q) {
 
 }  // namespace
 
-TEST_CASE("rdb example: feed -> tickerplant -> RDB; an end of interval purges exactly the rows before endTS; kill -9 and restart keep the rows") {
-    const int base = 30000 + ::getpid() % 10000 * 3;
-    const int tp_port = base, sm_port = base + 1, rdb_port = base + 2;
+TEST_CASE("rdb example: feed -> tickerplant -> RDB, an end of interval purges exactly the rows before endTS, kill -9 and restart keep the rows") {
     const auto dir = std::filesystem::temp_directory_path() / ("qwire-rdb-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
+    // Every server takes a free port and names it on its first line.
     std::string line;
-    qwire::test::child_process tp(std::string(QWIRE_KDB_SERVER) + " --rt --feed-interval-ms 0 --port " + std::to_string(tp_port) +
-                                  " --log " + dir.string());
+    qwire::test::child_process tp(std::string(QWIRE_KDB_SERVER) + " --rt --feed-interval-ms 0 --port 0 --log " + dir.string());
     REQUIRE(tp.read_line(line));
-    qwire::test::child_process sm(std::string(QWIRE_SM_EMULATOR) + " --port " + std::to_string(sm_port) + " --tp 127.0.0.1:" +
-                                  std::to_string(tp_port));
+    const int tp_port = qwire::test::port_after(line);
+    REQUIRE(tp_port != 0);
+    qwire::test::child_process sm(std::string(QWIRE_SM_EMULATOR) + " --port 0 --tp 127.0.0.1:" + std::to_string(tp_port));
     REQUIRE(sm.read_line(line));
-    CHECK(line.find("sm emulator on 127.0.0.1:" + std::to_string(sm_port)) != std::string::npos);
+    const int sm_port = qwire::test::port_after(line, "sm emulator on 127.0.0.1:");
+    REQUIRE(sm_port != 0);
     const std::string rdb_command = std::string(QWIRE_RDB) + " --tp 127.0.0.1:" + std::to_string(tp_port) + " --sm 127.0.0.1:" +
-                                    std::to_string(sm_port) + " --port " + std::to_string(rdb_port);
-    auto rdb = std::make_unique<qwire::test::child_process>(rdb_command);
+                                    std::to_string(sm_port) + " --port ";
+    auto rdb = std::make_unique<qwire::test::child_process>(rdb_command + "0");
     REQUIRE(rdb->read_line(line));
     CHECK(line.find("rdb: mount rdb registered") != std::string::npos);
+    int rdb_port = qwire::test::port_after(line, "q clients on 127.0.0.1:");
+    REQUIRE(rdb_port != 0);
 
     reactor r;
     const auto wait_for = [](std::int64_t next) { return ".rdb.wait " + std::to_string(next - 1); };
@@ -88,14 +90,16 @@ TEST_CASE("rdb example: feed -> tickerplant -> RDB; an end of interval purges ex
 
     // kill -9, restart where SM says the rows it holds begin: the same rows.
     rdb.reset();
-    rdb = std::make_unique<qwire::test::child_process>(rdb_command);
+    rdb = std::make_unique<qwire::test::child_process>(rdb_command + "0");
     REQUIRE(rdb->read_line(line));
+    rdb_port = qwire::test::port_after(line, "q clients on 127.0.0.1:");
     CHECK(ask(rdb_port, {wait_for(next), "count trade", "select from trade where sym=`IBM"}) == after);
     // And from the start of the day: the stream's own _reload rows purge as SM's callback did.
     rdb.reset();
     const auto today = rt::position_day(next);
-    rdb = std::make_unique<qwire::test::child_process>(rdb_command + " --from " + std::to_string(rt::position(today, 0)));
+    rdb = std::make_unique<qwire::test::child_process>(rdb_command + "0 --from " + std::to_string(rt::position(today, 0)));
     REQUIRE(rdb->read_line(line));
+    rdb_port = qwire::test::port_after(line, "q clients on 127.0.0.1:");
     CHECK(ask(rdb_port, {wait_for(next), "count trade", "select from trade where sym=`IBM", "nonsense"}) ==
           std::vector<std::string>{std::to_string(next - 1), "2", "table 1",
                                    "'nyi: this RDB answers count T, select from T [where sym=`S], tables[], .rdb.pos, .rdb.wait P"});
