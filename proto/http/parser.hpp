@@ -35,6 +35,10 @@ template <byte_stream S>
 task<result<request>> read_request(S& s, byte_buffer& in, op_options o = {}, limits lim = {});
 template <byte_stream S>
 task<result<response>> read_response(S& s, byte_buffer& in, op_options o = {}, limits lim = {});
+// The body of a request or response whose head was read: chunked, or by
+// Content-Length (none without either), up to lim.max_body_bytes.
+template <byte_stream S, class Message>
+task<result<void>> read_body(S& s, byte_buffer& in, Message& m, op_options o, const limits& lim);
 
 namespace detail {
 template <byte_stream S>
@@ -46,6 +50,37 @@ task<result<void>> read_more(S& s, byte_buffer& in, op_options o) {
     co_return result<void>{};
 }
 }  // namespace detail
+
+template <byte_stream S, class Message>
+task<result<void>> read_body(S& s, byte_buffer& in, Message& m, op_options o, const limits& lim) {
+    if (m.headers.has_token("Transfer-Encoding", "chunked")) {
+        chunked_decoder dec(lim.max_body_bytes);
+        for (;;) {
+            auto done = dec.feed(in, m.body);
+            if (!done) co_return done.error();
+            if (*done) co_return result<void>{};
+            auto more = co_await detail::read_more(s, in, o);
+            if (!more) co_return more.error();
+        }
+    }
+    auto cl = m.headers.get("Content-Length");
+    if (!cl) co_return result<void>{};
+    std::size_t len = 0;
+    if (cl->empty()) co_return make_error_code(errc::malformed_header);
+    for (char c : *cl) {
+        if (c < '0' || c > '9') co_return make_error_code(errc::malformed_header);
+        if (len > lim.max_body_bytes) co_return make_error_code(errc::body_too_large);
+        len = len * 10 + static_cast<std::size_t>(c - '0');
+    }
+    if (len > lim.max_body_bytes) co_return make_error_code(errc::body_too_large);
+    while (in.size() < len) {
+        auto more = co_await detail::read_more(s, in, o);
+        if (!more) co_return more.error();
+    }
+    m.body.assign(reinterpret_cast<const char*>(in.data().data()), len);
+    in.consume(len);
+    co_return result<void>{};
+}
 
 template <byte_stream S>
 task<result<request>> read_request(S& s, byte_buffer& in, op_options o, limits lim) {
@@ -70,29 +105,7 @@ task<result<response>> read_response(S& s, byte_buffer& in, op_options o, limits
             in.consume((*p)->length);
             response r = std::move((*p)->head);
             if (r.status == 101) co_return r;  // what follows is the new protocol's, not a body
-            if (r.headers.has_token("Transfer-Encoding", "chunked")) {
-                chunked_decoder dec(lim.max_body_bytes);
-                for (;;) {
-                    auto done = dec.feed(in, r.body);
-                    if (!done) co_return done.error();
-                    if (*done) break;
-                    auto more = co_await detail::read_more(s, in, o);
-                    if (!more) co_return more.error();
-                }
-            } else if (auto cl = r.headers.get("Content-Length")) {
-                std::size_t len = 0;
-                for (char c : *cl) {
-                    if (c < '0' || c > '9' || len > lim.max_body_bytes) co_return make_error_code(errc::body_too_large);
-                    len = len * 10 + static_cast<std::size_t>(c - '0');
-                }
-                if (len > lim.max_body_bytes) co_return make_error_code(errc::body_too_large);
-                while (in.size() < len) {
-                    auto more = co_await detail::read_more(s, in, o);
-                    if (!more) co_return more.error();
-                }
-                r.body.assign(reinterpret_cast<const char*>(in.data().data()), len);
-                in.consume(len);
-            }
+            if (auto body = co_await read_body(s, in, r, o, lim); !body) co_return body.error();
             co_return r;
         }
         auto more = co_await detail::read_more(s, in, o);

@@ -32,39 +32,6 @@ std::string_view reason_phrase(int status) noexcept;
 // The status a server answers for a request it could not read (431, 413 or 400).
 int status_for(std::error_code ec) noexcept;
 
-// The body of a request whose head was read: Content-Length or chunked, up
-// to lim.max_body_bytes.
-template <byte_stream S>
-task<result<void>> read_body(S& s, byte_buffer& in, request& r, op_options o, const limits& lim) {
-    if (r.headers.has_token("Transfer-Encoding", "chunked")) {
-        chunked_decoder dec(lim.max_body_bytes);
-        for (;;) {
-            auto done = dec.feed(in, r.body);
-            if (!done) co_return done.error();
-            if (*done) co_return result<void>{};
-            auto more = co_await detail::read_more(s, in, o);
-            if (!more) co_return more.error();
-        }
-    }
-    auto cl = r.headers.get("Content-Length");
-    if (!cl) co_return result<void>{};
-    std::size_t len = 0;
-    if (cl->empty()) co_return make_error_code(errc::malformed_header);
-    for (char c : *cl) {
-        if (c < '0' || c > '9') co_return make_error_code(errc::malformed_header);
-        if (len > lim.max_body_bytes) co_return make_error_code(errc::body_too_large);
-        len = len * 10 + static_cast<std::size_t>(c - '0');
-    }
-    if (len > lim.max_body_bytes) co_return make_error_code(errc::body_too_large);
-    while (in.size() < len) {
-        auto more = co_await detail::read_more(s, in, o);
-        if (!more) co_return more.error();
-    }
-    r.body.assign(reinterpret_cast<const char*>(in.data().data()), len);
-    in.consume(len);
-    co_return result<void>{};
-}
-
 // Writes r with its Content-Length; Connection: close unless keep_alive.
 template <byte_stream S>
 task<result<void>> write_response(S& s, response r, bool keep_alive, op_options o = {}) {

@@ -1,6 +1,7 @@
 #include <qwire/proto/kdb/rt.hpp>
 
 #include <qwire/core/log.hpp>
+#include <qwire/proto/kdb/display.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -14,13 +15,8 @@ namespace {
 
 constexpr std::int64_t per_day = 100'000'000'000;
 
-std::string date_text(sys_days d) {
-    const year_month_day ymd{d};
-    char b[16];
-    std::snprintf(b, sizeof b, "%04d.%02u.%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()));
-    return b;
-}
+// As kdb-tick names its daily logs (and q prints a date): 2026.01.05.
+std::string date_text(sys_days d) { return to_string(new_date(d)); }
 
 std::string text_of(const k& x) {
     if (auto s = x.get_symbol()) return std::string(*s);

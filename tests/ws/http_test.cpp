@@ -132,6 +132,29 @@ TEST_CASE("http: read_response reads a chunked body over a stream") {
     }(a, b));
 }
 
+TEST_CASE("http: read_response reads a body by Content-Length, and refuses a lying or oversized one") {
+    reactor r;
+    const auto read = [&r](std::string text, std::size_t max_body) {
+        auto [a, b] = pipe_stream::make_pair();
+        return r.block_on([](pipe_stream& a, pipe_stream& b, std::string text, std::size_t max_body) -> task<result<response>> {
+            auto w = co_await a.write_all(test::bytes(text));
+            REQUIRE(w);
+            a.close();
+            byte_buffer in;
+            http::limits lim;
+            lim.max_body_bytes = max_body;
+            co_return co_await read_response(b, in, {}, lim);
+        }(a, b, std::move(text), max_body));
+    };
+    auto ok = read("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 1024);
+    REQUIRE(ok);
+    CHECK(ok->body == "hello");
+    CHECK(read("HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello", 1024).error() == http::errc::malformed_header);
+    CHECK(read("HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", 1024).error() == http::errc::malformed_header);
+    CHECK(read("HTTP/1.1 200 OK\r\nContent-Length: 2048\r\n\r\n", 1024).error() == http::errc::body_too_large);
+    CHECK_FALSE(read("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", 1024));  // the peer went mid-body
+}
+
 TEST_CASE("json: the writer puts commas and colons in, escapes, and spells numbers shortest") {
     json_writer w;
     w.begin_object().key("s").value("a\"b\\c\n\x01").key("n").value(std::int64_t{-7}).key("x").value(100.01);
