@@ -5,6 +5,7 @@
 #include <qwire/io/tcp.hpp>
 #include <qwire/proto/kdb/codec.hpp>
 #include <qwire/proto/qwp/encoder.hpp>
+#include <qwire/proto/sm/signal.hpp>
 
 #include <cstdio>
 #include <string_view>
@@ -36,4 +37,6 @@ int main() {
     qwire::qwp::message_builder m(dict);
     (void)rows.encode(m);
     std::printf("qwp: %zu bytes\n", m.finish_copy().size());
+    const auto signal = qwire::sm::make_signal(qwire::sm::disk_signal{});
+    std::printf("sm: %s\n", qwire::sm::to_json(qwire::sm::signal_from_json(qwire::sm::to_json(signal)).value()).c_str());
 }
