@@ -219,128 +219,210 @@ std::string atom_text(const k& x) {
     return s + suffix(vt, {s});
 }
 
-std::string vector_text(const k& x) {
+constexpr std::size_t unlimited = static_cast<std::size_t>(-1);
+
+// A vector inline. Past `limit` characters the text stops early (the
+// console cuts the line there anyway), so a million items cost no more
+// than the few that show.
+std::string vector_text(const k& x, std::size_t limit = unlimited) {
     const type_t t = x.type();
     const auto& n = x.node();
     const std::size_t count = n.n;
     std::string prefix = count == 1 ? "," : "";
-    if (t == qtype::char_) return prefix + quote(std::string_view(reinterpret_cast<const char*>(n.data.data()), count));
+    if (t == qtype::char_)
+        return prefix + quote(std::string_view(reinterpret_cast<const char*>(n.data.data()), std::min(count, limit)));
     if (t == qtype::symbol) {
         if (count == 0) return "`symbol$()";
         std::string out = prefix;
-        for (auto s : x.get_symbol_list().value()) out += "`" + std::string(s);
+        for (auto s : x.get_symbol_list().value()) {
+            out += "`" + std::string(s);
+            if (out.size() > limit) break;
+        }
         return out;
     }
     static const char* names[] = {"",     "boolean", "guid",  "",     "byte",     "short",    "int",
                                   "long", "real",    "float", "char", "symbol",   "timestamp", "month",
                                   "date", "datetime", "timespan", "minute", "second", "time"};
     if (count == 0) return std::string("`") + names[t] + "$()";
-    std::vector<std::string> items(count);
-    for (std::size_t i = 0; i < count; ++i) items[i] = item_text(t, n.data.data() + i * item_size(t));
-    if (t == qtype::byte) {
-        std::string out = prefix + "0x";
-        for (auto& s : items) out += s;
-        return out;
+    std::vector<std::string> items;
+    std::string out = prefix + (t == qtype::byte ? "0x" : "");
+    const char* sep = t == qtype::boolean || t == qtype::byte ? "" : " ";
+    for (std::size_t i = 0; i < count; ++i) {
+        items.push_back(item_text(t, n.data.data() + i * item_size(t)));
+        out += (i ? sep : "") + items.back();
+        if (out.size() > limit) return out;
     }
-    std::string out = prefix;
-    const char* sep = t == qtype::boolean ? "" : " ";
-    for (std::size_t i = 0; i < count; ++i) out += (i ? sep : "") + items[i];
+    if (t == qtype::byte) return out;
     const bool all_null = std::all_of(items.begin(), items.end(), [](const std::string& s) { return s == "0N" || s == "0n"; });
     if (all_null && t != qtype::long_ && t != qtype::float_) return out + type_char(t);
     return out + suffix(t, items);
 }
 
-std::string inline_text(const k& x);
+std::string inline_text(const k& x, std::size_t limit = unlimited);
 
-std::string list_inline(const k& x) {
+// q's prefix for a list's attribute: `s# `u# `p# `g#, or nothing.
+std::string attribute_prefix(const k& x) {
+    switch (x.attribute()) {
+        case attr::sorted: return "`s#";
+        case attr::unique: return "`u#";
+        case attr::parted: return "`p#";
+        case attr::grouped: return "`g#";
+        default: return "";
+    }
+}
+
+std::string list_inline(const k& x, std::size_t limit) {
     const auto& items = x.node().items;
     if (items.empty()) return "()";
-    if (items.size() == 1) return "," + inline_text(items[0]);
+    if (items.size() == 1) return "," + inline_text(items[0], limit);
     std::string out = "(";
-    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ";" : "") + inline_text(items[i]);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        out += (i ? ";" : "") + inline_text(items[i], limit);
+        if (out.size() > limit) return out;
+    }
     return out + ")";
+}
+
+// The opcodes of kdb+'s primitives (spec 3.7), as q prints them.
+const char* unary_name(std::uint8_t op) {
+    static const char* names[] = {"::",   "+:",     "-:",  "*:",   "%:",  "&:",   "|:",    "^:",   "=:",     "<:",   ">:",
+                                  "$:",   ",:",     "#:",  "_:",   "~:",  "!:",   "?:",    "@:",   ".:",     "0::",  "1::",
+                                  "2::",  "avg",    "last", "sum", "prd", "min",  "max",   "exit", "getenv", "abs",  "sqrt",
+                                  "log",  "exp",    "sin", "asin", "cos", "acos", "tan",   "atan", "enlist", "var"};
+    return op < std::size(names) ? names[op] : nullptr;
+}
+const char* binary_name(std::uint8_t op) {
+    static const char* names[] = {":",  "+",  "-",  "*",      "%",     "&",    "|",    "^",  "=",      "<",    ">",    "$",
+                                  ",",  "#",  "_",  "~",      "!",     "?",    "@",    ".",  "0:",     "1:",   "2:",   "in",
+                                  "within", "like", "bin", "ss", "insert", "wsum", "wavg", "div", "xexp", "setenv", "binr", "cov",
+                                  "cor"};
+    return op < std::size(names) ? names[op] : nullptr;
+}
+const char* iterator_glyph(type_t t) {
+    static const char* glyphs[] = {"'", "/", "\\", "':", "/:", "\\:"};
+    return t >= qtype::each && t <= qtype::each_left ? glyphs[t - qtype::each] : nullptr;
 }
 
 std::string function_text(const k& x) {
     const auto& n = x.node();
+    const auto op_text = [](const char* name, std::uint8_t op) {
+        return name ? std::string(name) : "<primitive " + std::to_string(op) + ">";
+    };
     switch (n.t) {
         case qtype::lambda: {
             auto src = n.items.empty() ? result<std::string_view>(errc::type_mismatch) : n.items[0].get_string();
             return src ? std::string(*src) : "<lambda>";
         }
-        default: return "<function>";
+        case qtype::unary_primitive: return op_text(unary_name(n.opcode), n.opcode);
+        case qtype::binary_primitive: return op_text(binary_name(n.opcode), n.opcode);
+        case qtype::iterator: return op_text(n.opcode < 6 ? iterator_glyph(static_cast<type_t>(qtype::each + n.opcode)) : nullptr, n.opcode);
+        case qtype::projection: {
+            // {x+y}[3], {x+y+z}[;2;]: the function, then its arguments,
+            // elided ones (the unary opcode 0xff) left empty.
+            if (n.items.empty()) return "<projection>";
+            std::string out = inline_text(n.items[0]) + "[";
+            for (std::size_t i = 1; i < n.items.size(); ++i) {
+                const k& a = n.items[i];
+                const bool elided = a.type() == qtype::unary_primitive && a.node().opcode == 0xff;
+                out += (i > 1 ? ";" : "") + (elided ? std::string() : inline_text(a));
+            }
+            return out + "]";
+        }
+        case qtype::composition: {
+            std::string out = "'[";
+            for (std::size_t i = 0; i < n.items.size(); ++i) out += (i ? ";" : "") + inline_text(n.items[i]);
+            return out + "]";
+        }
+        default:
+            if (auto glyph = iterator_glyph(n.t); glyph && n.items.size() == 1) return inline_text(n.items[0]) + glyph;
+            return "<function>";
     }
 }
 
-std::string inline_text(const k& x) {
+std::string inline_text(const k& x, std::size_t limit) {
     const type_t t = x.type();
     if (x.is_generic_null()) return "::";
     if (x.is_atom()) return atom_text(x);
-    if (x.is_vector()) return vector_text(x);
-    if (t == qtype::list) return list_inline(x);
+    if (x.is_vector()) return attribute_prefix(x) + vector_text(x, limit);
+    if (t == qtype::list) return attribute_prefix(x) + list_inline(x, limit);
     if (t == qtype::error) return "'" + std::string(x.error_text());
     if (x.is_function()) return function_text(x);
+    // A dictionary's keys go in parentheses where q needs them to read the
+    // text back: an atom, a one-item list (,`a), a table.
+    const auto key_text = [limit](const k& keys, bool sorted_outside) {
+        std::string s = inline_text(keys, limit);
+        const bool own_sorted = sorted_outside && keys.attribute() == attr::sorted;
+        if (own_sorted) s.erase(0, 3);  // the `s# the caller writes
+        const bool bare = (keys.is_vector() || keys.is_list()) && keys.count() != 1 && (own_sorted || keys.attribute() == attr::none);
+        return bare ? s : "(" + s + ")";
+    };
     if (x.is_dict()) {
         auto keys = x.keys();
         auto values = x.values();
         if (!keys || !values) return "?";
-        return "(" + inline_text(*keys) + ")!" + inline_text(*values);
+        // `s#`a`b!1 2: a sorted dictionary's attribute is written once, outside.
+        if (t == qtype::sorted_dict) return "`s#" + key_text(*keys, true) + "!" + inline_text(*values, limit);
+        return key_text(*keys, false) + "!" + inline_text(*values, limit);
     }
     if (x.is_table()) {
         auto names = x.column_names();
         auto cols = x.columns();
         if (!names || !cols) return "?";
-        return "+" + inline_text(*names) + "!" + inline_text(*cols);
+        return "+" + key_text(*names, false) + "!" + inline_text(*cols, limit);
     }
     return "?";
 }
 
-// Cells of one column, as text.
-std::vector<std::string> cells(const k& col) {
+// The first `rows` cells of one column, as a table shows them: bare
+// values (no type suffix, no backtick, no quotes around chars).
+std::vector<std::string> cells(const k& col, std::size_t rows, std::size_t limit) {
     std::vector<std::string> out;
-    const std::size_t n = col.count();
-    out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        auto item = *col.item(i);  // the caller checked that col is a vector or list of n items
-        std::string s = item.is_atom() ? atom_text(item) : inline_text(item);
-        const type_t t = col.type();
-        // Inside a table q prints bare values: no type suffix, no backtick, no quotes for chars.
-        if (t == qtype::symbol) s = std::string(item.get_symbol().value());
-        else if (t == qtype::char_) s = std::string(1, item.get_char().value());
-        else if (col.is_vector() && t != qtype::byte && t != qtype::guid) s = item_text(t, col.node().data.data() + i * item_size(t));
-        else if (t == qtype::list && item.type() == qtype::char_) s = std::string(item.get_string().value());
-        out.push_back(std::move(s));
+    const type_t t = col.type();
+    rows = std::min(rows, col.count());
+    out.reserve(rows);
+    for (std::size_t i = 0; i < rows; ++i) {
+        if (col.is_vector() && t != qtype::byte && t != qtype::guid && t != qtype::symbol && t != qtype::char_) {
+            out.push_back(item_text(t, col.node().data.data() + i * item_size(t)));
+            continue;
+        }
+        auto item = *col.item(i);  // the caller checked that col is a vector or list of its table's length
+        if (t == qtype::symbol) out.emplace_back(item.get_symbol().value());
+        else if (t == qtype::char_) out.emplace_back(1, item.get_char().value());
+        else if (t == qtype::list && item.type() == qtype::char_) out.emplace_back(item.get_string().value().substr(0, limit));
+        else out.push_back(item.is_atom() ? atom_text(item) : inline_text(item, limit));
     }
     return out;
 }
 
-std::string table_text(const k& names_k, const k& cols_k, std::size_t key_columns = 0) {
+std::string pad(std::string s, std::size_t w) {
+    s.resize(std::max(s.size(), w), ' ');
+    return s;
+}
+
+// A table as the console shows it: every column (the last included) padded
+// to its width, the dash rule under the full width, a keyed table's key
+// columns before "| ". Only the first max_rows rows are laid out.
+std::string table_text(const k& names_k, const k& cols_k, std::size_t key_columns, std::size_t max_rows, std::size_t limit) {
     // Tables from the decoder and the builders pass new_table's checks; one
     // filled in by hand through node() may not.
     if (!check_table(names_k, cols_k)) return "?";
     const auto names = *names_k.get_symbol_list();
     const auto& cols = cols_k.node().items;
+    const std::size_t rows = std::min(max_rows, cols.empty() ? std::size_t{0} : cols[0].count());
     std::vector<std::vector<std::string>> text;
     std::vector<std::size_t> width;
     for (std::size_t c = 0; c < cols.size(); ++c) {
-        text.push_back(cells(cols[c]));
+        text.push_back(cells(cols[c], rows, limit));
         std::size_t w = names[c].size();
         for (auto& s : text.back()) w = std::max(w, s.size());
         width.push_back(w);
     }
-    auto pad = [](std::string s, std::size_t w) {
-        s.resize(std::max(s.size(), w), ' ');
-        return s;
-    };
     auto line = [&](auto cell) {
         std::string out;
         for (std::size_t c = 0; c < cols.size(); ++c) {
-            const bool last = c + 1 == cols.size();
-            std::string v = cell(c);
-            out += last ? v : pad(v, width[c]);
-            if (!last) out += (key_columns && c + 1 == key_columns) ? "| " : " ";
+            out += pad(cell(c), width[c]);
+            if (c + 1 < cols.size()) out += (key_columns && c + 1 == key_columns) ? "| " : " ";
         }
-        while (!out.empty() && out.back() == ' ') out.pop_back();
         return out + "\n";
     };
     std::string out = line([&](std::size_t c) { return std::string(names[c]); });
@@ -349,19 +431,18 @@ std::string table_text(const k& names_k, const k& cols_k, std::size_t key_column
     for (std::size_t i = 0; i < rule.size(); ++i)
         if (rule[i] != '|' && !(i > 0 && rule[i - 1] == '|')) rule[i] = '-';
     out += rule + "\n";
-    const std::size_t rows = cols.empty() ? 0 : cols[0].count();
     for (std::size_t r = 0; r < rows; ++r) out += line([&](std::size_t c) { return text[c][r]; });
     return out;
 }
 
-}  // namespace
-
-std::string to_string(const k& x) {
+// x as the console lays it out, at most about max_lines lines (one more
+// than fit, so the caller knows there were more), lines cut past limit.
+std::string layout(const k& x, std::size_t max_lines, std::size_t limit) {
     if (x.is_table()) {
         auto names = x.column_names();
         auto cols = x.columns();
         if (!names || !cols) return "?";
-        return table_text(*names, *cols);
+        return table_text(*names, *cols, 0, max_lines, limit);
     }
     if (x.is_keyed_table()) {
         const k kt = *x.keys(), vt = *x.values();  // is_keyed_table: two tables
@@ -373,7 +454,7 @@ std::string to_string(const k& x) {
         for (auto s : *vn->get_symbol_list()) names.emplace_back(s);
         std::vector<k> cols(kc->items().begin(), kc->items().end());
         cols.insert(cols.end(), vc->items().begin(), vc->items().end());
-        return table_text(new_symbol_list(names), new_list(cols), kc->count());
+        return table_text(new_symbol_list(names), new_list(cols), kc->count(), max_lines, limit);
     }
     if (x.is_dict()) {
         const auto keys = x.keys(), values = x.values();
@@ -381,31 +462,55 @@ std::string to_string(const k& x) {
         // Keys and values q can index item by item print as `key| value`
         // lines; anything else (an atom key: `a!1) prints inline.
         const bool rows = (keys->is_vector() || keys->is_list()) && (values->is_vector() || values->is_list());
-        if (!rows) return inline_text(x);
+        if (!rows) return inline_text(x, limit);
         std::vector<std::string> ks, vs;
-        for (std::size_t i = 0; i < keys->count(); ++i) {
+        const std::size_t n = std::min(keys->count(), max_lines);
+        for (std::size_t i = 0; i < n; ++i) {
             auto key = keys->item(i);
             auto value = values->item(i);
-            if (!key || !value) return inline_text(x);
-            ks.push_back(key->type() == -qtype::symbol ? std::string(key->get_symbol().value()) : inline_text(*key));
-            vs.push_back(inline_text(*value));
+            if (!key || !value) return inline_text(x, limit);
+            ks.push_back(key->type() == -qtype::symbol ? std::string(key->get_symbol().value()) : inline_text(*key, limit));
+            vs.push_back(inline_text(*value, limit));
         }
         std::size_t w = 0;
         for (auto& s : ks) w = std::max(w, s.size());
         std::string out;
-        for (std::size_t i = 0; i < ks.size(); ++i) {
-            std::string key = ks[i];
-            key.resize(w, ' ');
-            out += key + "| " + vs[i] + "\n";
-        }
+        for (std::size_t i = 0; i < ks.size(); ++i) out += pad(ks[i], w) + "| " + vs[i] + "\n";
         return out;
     }
     if (x.is_list() && !x.items().empty() && x.count() > 1) {
         std::string out;
-        for (const k& i : x.items()) out += inline_text(i) + "\n";
+        const std::size_t n = std::min(x.count(), max_lines);
+        for (std::size_t i = 0; i < n; ++i) out += inline_text(x.items()[i], limit) + "\n";
         return out;
     }
-    return inline_text(x);
+    return inline_text(x, limit);
+}
+
+}  // namespace
+
+std::string to_string(const k& x) { return layout(x, unlimited, unlimited); }
+
+std::string to_string(const k& x, console_size c) {
+    const std::size_t rows = std::clamp<std::size_t>(c.rows, 10, 2000), columns = std::clamp<std::size_t>(c.columns, 10, 2000);
+    // q keeps the output inside rows - 1 lines of columns - 1 characters.
+    const std::size_t shown = rows - 2, width = columns - 1;
+    const std::string text = layout(x, shown + 1, width + 1);
+    std::string out;
+    std::size_t lines = 0, at = 0;
+    while (at < text.size()) {
+        auto end = text.find('\n', at);
+        const bool newline = end != std::string::npos;
+        if (!newline) end = text.size();
+        if (lines == shown) return out + "..\n";
+        const std::string_view line(text.data() + at, end - at);
+        if (line.size() > width) out.append(line.substr(0, width - 2)).append("..");
+        else out.append(line);
+        if (newline) out += '\n';
+        ++lines;
+        at = end + 1;
+    }
+    return out;
 }
 
 }  // namespace qwire::kdb

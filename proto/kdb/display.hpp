@@ -13,4 +13,17 @@ namespace qwire::kdb {
 // table whose columns disagree, built by hand) prints as `?`.
 std::string to_string(const k& x);
 
+// The q console's size (q's \c: rows and columns, each kept in 10..2000).
+struct console_size {
+    std::size_t rows = 25, columns = 80;
+};
+
+// x as the q console shows it at that size: output stays inside rows - 1
+// lines of columns - 1 characters, a longer line cut and ended with "..",
+// and past rows - 2 lines a ".." line ends it (as q's documented
+// `\c 10 10` output shows). Only what shows is laid out, so a
+// million-row table costs what its first rows cost; column widths are
+// those of the rows shown.
+std::string to_string(const k& x, console_size c);
+
 }  // namespace qwire::kdb
