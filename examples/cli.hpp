@@ -20,4 +20,17 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     return std::nullopt;
 }
 
+// A validator that runs a parser (a function returning result<T>) on the
+// option's text and, when it fails, says why (the parser's detail), so the
+// error names the option and the reason and the program exits 2.
+template <class Parse>
+CLI::Validator parsed_by(Parse parse, std::string name) {
+    return CLI::Validator(
+        [parse](std::string& v) {
+            auto r = parse(v);
+            return r ? std::string() : r.error().message();
+        },
+        std::move(name));
+}
+
 }  // namespace qwire::examples

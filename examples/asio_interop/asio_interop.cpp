@@ -2,6 +2,8 @@
 //  1. a qwire reactor hosted inside an Asio io_context (one thread), with an
 //     Asio coroutine awaiting a qwire task that does TCP I/O;
 //  2. a qwire reactor on its own thread, awaited from Asio the same way.
+#include "../cli.hpp"
+
 #include <qwire/core/asio_bridge.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/tcp.hpp>
@@ -38,7 +40,9 @@ task<std::string> qwire_echo_once(std::string msg) {
     co_return back;
 }
 
-int main() {
+int main(int argc, char** argv) {
+    CLI::App app("Runs qwire coroutines from Asio and Asio from qwire, on one thread and across two.", "qwire_asio_interop");
+    if (auto rc = qwire::examples::parse(app, argc, argv)) return *rc;
     // 1. Hosted: one thread runs both loops.
     {
         net::io_context ioc;

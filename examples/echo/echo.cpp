@@ -9,6 +9,8 @@
 //
 // ADDRESS is host:port for tcp and tls, a path (or @name) for unix. TLS uses
 // the test certificates from tests/certs (for localhost / 127.0.0.1).
+#include "../cli.hpp"
+
 #include <qwire/core/reactor.hpp>
 #include <qwire/core/scope.hpp>
 #include <qwire/core/when_all.hpp>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -37,10 +40,16 @@ struct address {
     std::uint16_t port = 0;
 };
 
-address parse_host_port(const std::string& s) {
+// host:port with a port in 1..65535; the error says what is wrong.
+result<address> parse_host_port(const std::string& s) {
     const auto colon = s.rfind(':');
-    if (colon == std::string::npos) throw std::invalid_argument("expected host:port, got " + s);
-    return {s.substr(0, colon), static_cast<std::uint16_t>(std::stoi(s.substr(colon + 1)))};
+    if (colon == std::string::npos) return error(std::make_error_code(std::errc::invalid_argument), "'" + s + "': expected host:port");
+    unsigned v = 0;
+    const char* first = s.data() + colon + 1;
+    const auto [p, ec] = std::from_chars(first, s.data() + s.size(), v);
+    if (ec != std::errc{} || p != s.data() + s.size() || p == first || v == 0 || v > 65535)
+        return error(std::make_error_code(std::errc::invalid_argument), "'" + s + "': the port must be a number in 1..65535");
+    return address{s.substr(0, colon), static_cast<std::uint16_t>(v)};
 }
 
 // The test certificates, at ../share/qwire/certs from this program in the
@@ -105,7 +114,7 @@ task<result<any_stream>> open(transport t, const std::string& where) {
         if (!s) co_return s.error();
         co_return any_stream(std::move(*s));
     }
-    const auto a = parse_host_port(where);
+    const auto a = parse_host_port(where).value();  // main checked it
     auto s = co_await connect_tcp(a.host, a.port, {after(std::chrono::seconds(5))});
     if (!s) co_return s.error();
     if (t == transport::tcp) co_return any_stream(std::move(*s));
@@ -183,8 +192,9 @@ task<int> client(transport t, std::string where, std::size_t count) {
 
 result<acceptor> listen(transport t, const std::string& where) {
     if (t == transport::unix_socket) return unix_listen(where);
-    const auto a = parse_host_port(where);
-    return tcp_listen(a.host, a.port);
+    auto a = parse_host_port(where);
+    if (!a) return a.error();
+    return tcp_listen(a->host, a->port);
 }
 
 int demo() {
@@ -205,37 +215,44 @@ int demo() {
     return rc;
 }
 
-transport parse_transport(const std::string& s) {
-    if (s == "tcp") return transport::tcp;
-    if (s == "unix") return transport::unix_socket;
-    if (s == "tls") return transport::tls;
-    throw std::invalid_argument("transport must be tcp, unix or tls, not " + s);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+    CLI::App app("The echo demo: with no arguments, server and client in one process over TCP, a Unix socket and TLS; "
+                 "or one side of it.",
+                 "qwire_echo");
+    std::string mode, transport_name, address;
+    std::size_t count = 10000;
+    app.add_option("mode", mode, "server or client (none: the demo)")->check(CLI::IsMember({"server", "client"}));
+    app.add_option("transport", transport_name, "tcp, unix or tls")->check(CLI::IsMember({"tcp", "unix", "tls"}));
+    app.add_option("address", address, "host:port (tcp, tls) or a Unix socket path (@name: abstract)");
+    app.add_option("count", count, "client: round trips to time")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))->capture_default_str();
+    if (auto rc = examples::parse(app, argc, argv)) return *rc;
     try {
-        if (argc == 1) return demo();
-        const std::string mode = argv[1];
-        if (argc < 4 || (mode != "server" && mode != "client")) {
-            std::fprintf(stderr, "usage: %s [server|client tcp|unix|tls ADDRESS [COUNT]]\n", argv[0]);
+        if (mode.empty()) return demo();
+        if (address.empty()) {
+            std::fprintf(stderr, "qwire_echo: %s needs a transport and an address (see --help)\n", mode.c_str());
             return 2;
         }
-        const transport t = parse_transport(argv[2]);
+        const transport t = transport_name == "tcp" ? transport::tcp : transport_name == "unix" ? transport::unix_socket : transport::tls;
+        if (t != transport::unix_socket) {
+            if (auto a = parse_host_port(address); !a) {
+                std::fprintf(stderr, "address: %s\n", std::string(a.error().detail()).c_str());
+                return 2;
+            }
+        }
         reactor r;
         if (mode == "server") {
-            auto a = listen(t, argv[3]);
+            auto a = listen(t, address);
             if (!a) {
-                std::fprintf(stderr, "listen %s: %s\n", argv[3], a.error().message().c_str());
+                std::fprintf(stderr, "listen %s: %s\n", address.c_str(), a.error().message().c_str());
                 return 1;
             }
             std::printf("echo server on %s\n", a->local_endpoint().to_string().c_str());
             r.block_on(serve(*a, t, SIZE_MAX));
             return 0;
         }
-        const std::size_t count = argc > 4 ? std::stoul(argv[4]) : 10000;
-        return r.block_on(client(t, argv[3], count));
+        return r.block_on(client(t, address, count));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

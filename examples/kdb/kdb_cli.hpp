@@ -7,6 +7,7 @@
 #include <qwire/io/tcp.hpp>
 #include <qwire/io/tls.hpp>
 #include <qwire/io/unix_socket.hpp>
+#include <qwire/proto/kdb/address.hpp>
 #include <qwire/proto/kdb/connection.hpp>
 #include <qwire/proto/kdb/server.hpp>
 
@@ -18,30 +19,22 @@
 
 namespace qwire::examples {
 
-// A kdb+ endpoint: host:port[:user:password], with or without q's leading
-// ':' (as hopen takes it).
-struct kdb_target {
-    std::string host;
-    std::uint16_t port = 0;
-    std::string credentials;
-};
-
-inline std::optional<kdb_target> parse_kdb_target(std::string_view text) {
-    if (!text.empty() && text.front() == ':') text.remove_prefix(1);
-    const auto c1 = text.find(':');
-    if (c1 == std::string_view::npos) return std::nullopt;
-    const auto c2 = text.find(':', c1 + 1);
-    kdb_target t;
-    t.host = std::string(text.substr(0, c1));
-    if (t.host.empty()) t.host = "127.0.0.1";  // q: `::5001 is this host
-    const std::string_view port = text.substr(c1 + 1, c2 == std::string_view::npos ? std::string_view::npos : c2 - c1 - 1);
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
-    if (ec != std::errc{} || p != port.data() + port.size() || v == 0 || v > 65535) return std::nullopt;
-    t.port = static_cast<std::uint16_t>(v);
-    if (c2 != std::string_view::npos) t.credentials = std::string(text.substr(c2 + 1));
-    return t;
+// A kdb+ address option (or positional, when name has no dashes): what
+// q's hopen takes (kdb::parse_address), checked while parsing, so a bad one
+// is an error naming the option, and exit 2.
+inline CLI::Option* add_address(CLI::App& app, const std::string& name, kdb::address& out, const std::string& what) {
+    return app
+        .add_option_function<std::string>(
+            name, [&out](const std::string& v) { out = kdb::parse_address(v).value(); }, what)
+        ->check(CLI::Validator(
+            [](std::string& v) {
+                auto a = kdb::parse_address(v);
+                return a ? std::string() : std::string(a.error().detail());
+            },
+            "ADDRESS"));
 }
+
+inline constexpr const char* address_help = "host:port[:user:password], :unix://port or :tcps://host:port (as hopen takes them)";
 
 // Listens on 127.0.0.1:port, waiting up to `patience` for the port while it
 // is in use: a process killed with -9 holds its listening socket a moment
@@ -99,14 +92,13 @@ struct kdb_client_tls {
     }
 };
 
-// Connects to a kdb+ target, over TLS when asked.
-inline task<result<kdb::connection>> connect(const kdb_target& t, const kdb_client_tls& tls) {
-    kdb::connection_options o;
-    o.credentials = t.credentials;
-    if (!tls.enabled()) co_return co_await kdb::connection::connect_tcp(t.host, t.port, o);
+// Connects to a kdb+ address; --tls or --ca make it TLS whatever its form.
+inline task<result<kdb::connection>> connect(kdb::address a, const kdb_client_tls& tls) {
+    if (!tls.enabled()) co_return co_await kdb::connect(a);
+    a.kind = kdb::transport::tls;
     auto ctx = tls.context();
     if (!ctx) co_return ctx.error();
-    co_return co_await kdb::connection::connect_tls(t.host, t.port, *ctx, o);
+    co_return co_await kdb::connect(a, {}, &*ctx);
 }
 
 // The limits and timeouts of kdb::server_options, and TLS, for a server.

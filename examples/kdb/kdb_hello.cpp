@@ -1,9 +1,12 @@
 // The kdb+ hello shown in the README: two queries against a kdb+ process
 // (try examples/kdb_echo_server, or q -p 5001).
+#include "../cli.hpp"
+
 #include <qwire/proto/kdb/display.hpp>
 #include <qwire/proto/kdb/connection.hpp>
 
 #include <cstdio>
+#include <exception>
 
 using namespace qwire;
 
@@ -17,4 +20,14 @@ task<void> run() {
     if (s) std::puts(kdb::to_string(*s).c_str());
 }
 
-int main() { reactor r; r.block_on(run()); }
+int main(int argc, char** argv) {
+    CLI::App app("Sends two queries to a kdb+ process on 127.0.0.1:5001 and prints the answers.", "kdb_hello");
+    if (auto rc = examples::parse(app, argc, argv)) return *rc;
+    try {
+        reactor r;
+        r.block_on(run());
+    } catch (const std::exception& e) {  // value() on a failed result throws
+        std::fprintf(stderr, "kdb_hello: %s\n", e.what());
+        return 1;
+    }
+}

@@ -14,9 +14,10 @@ using namespace qwire;
 
 int main(int argc, char** argv) {
     CLI::App app("Sends one sync query to a kdb+ process and prints the answer as q does.", "kdb_query");
-    std::string target, expression;
+    kdb::address target;
+    std::string expression;
     examples::kdb_client_tls tls;
-    app.add_option("address", target, "host:port[:user:password]")->required();
+    examples::add_address(app, "address", target, examples::address_help)->required();
     app.add_option("expression", expression, "the q expression to send")->required();
     tls.add(app);
     // A q expression may start with '-' (-1+2): whatever follows the address
@@ -27,17 +28,12 @@ int main(int argc, char** argv) {
     std::vector<char*> ptrs;
     for (auto& a : args) ptrs.push_back(a.data());
     if (auto rc = examples::parse(app, static_cast<int>(ptrs.size()), ptrs.data())) return *rc;
-    const auto t = examples::parse_kdb_target(target);
-    if (!t) {
-        std::fprintf(stderr, "address: expected host:port[:user:password] with a port 1-65535, got '%s'\n", target.c_str());
-        return 2;
-    }
 
     reactor r;
     return r.block_on([&]() -> task<int> {
-        auto c = co_await examples::connect(*t, tls);
+        auto c = co_await examples::connect(target, tls);
         if (!c) {
-            std::fprintf(stderr, "%s: %s\n", target.c_str(), c.error().message().c_str());
+            std::fprintf(stderr, "%s: %s\n", target.to_string().c_str(), c.error().message().c_str());
             co_return 1;
         }
         auto v = co_await c->query(std::string_view(expression));

@@ -16,27 +16,23 @@ using namespace qwire;
 
 int main(int argc, char** argv) {
     CLI::App app("Subscribes to a kdb+tick tickerplant and prints every update.", "kdb_subscribe");
-    std::string target, table;
+    kdb::address target;
+    std::string table;
     std::vector<std::string> syms;
     long count = -1;
     examples::kdb_client_tls tls;
-    app.add_option("address", target, "host:port[:user:password]")->required();
+    examples::add_address(app, "address", target, examples::address_help)->required();
     app.add_option("table", table, "the table to follow (default: all)");
     app.add_option("syms", syms, "the symbols to follow (default: all)");
     app.add_option("--count", count, "stop after this many updates (default: never)")->check(CLI::Range(0L, 1L << 62));
     tls.add(app);
     if (auto rc = examples::parse(app, argc, argv)) return *rc;
-    const auto t = examples::parse_kdb_target(target);
-    if (!t) {
-        std::fprintf(stderr, "address: expected host:port[:user:password] with a port 1-65535, got '%s'\n", target.c_str());
-        return 2;
-    }
 
     reactor r;
     return r.block_on([&]() -> task<int> {
-        auto c = co_await examples::connect(*t, tls);
+        auto c = co_await examples::connect(target, tls);
         if (!c) {
-            std::fprintf(stderr, "%s: %s\n", target.c_str(), c.error().message().c_str());
+            std::fprintf(stderr, "%s: %s\n", target.to_string().c_str(), c.error().message().c_str());
             co_return 1;
         }
         auto sub = co_await kdb::subscriber::subscribe(std::move(*c), table, syms);

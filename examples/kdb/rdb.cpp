@@ -231,11 +231,11 @@ task<void> serve_sm(sm::client& c) {
     std::exit(1);
 }
 
-task<int> run(rdb& db, examples::kdb_target tp_at, examples::kdb_target sm_at, std::optional<std::int64_t> from,
-              std::string callback, kdb::server& srv, acceptor& a) {
-    auto sm_conn = co_await kdb::connection::connect_tcp(sm_at.host, sm_at.port);
+task<int> run(rdb& db, kdb::address tp_at, kdb::address sm_at, std::optional<std::int64_t> from, std::string callback,
+              kdb::server& srv, acceptor& a) {
+    auto sm_conn = co_await kdb::connect(sm_at);
     if (!sm_conn) {
-        std::fprintf(stderr, "rdb: cannot connect to SM at %s:%u (--sm): %s\n", sm_at.host.c_str(), sm_at.port,
+        std::fprintf(stderr, "rdb: cannot connect to SM at %s (--sm): %s\n", sm_at.to_string().c_str(),
                      sm_conn.error().message().c_str());
         co_return 1;
     }
@@ -248,9 +248,9 @@ task<int> run(rdb& db, examples::kdb_target tp_at, examples::kdb_target sm_at, s
         std::fprintf(stderr, "rdb: registering mount %s with SM (--mount): %s\n", db.mount.c_str(), last.error().message().c_str());
         co_return 1;
     }
-    auto tp = co_await kdb::connection::connect_tcp(tp_at.host, tp_at.port);
+    auto tp = co_await kdb::connect(tp_at);
     if (!tp) {
-        std::fprintf(stderr, "rdb: cannot connect to the tickerplant at %s:%u (--tp): %s\n", tp_at.host.c_str(), tp_at.port,
+        std::fprintf(stderr, "rdb: cannot connect to the tickerplant at %s (--tp): %s\n", tp_at.to_string().c_str(),
                      tp.error().message().c_str());
         co_return 1;
     }
@@ -278,25 +278,21 @@ task<int> run(rdb& db, examples::kdb_target tp_at, examples::kdb_target sm_at, s
 
 int main(int argc, char** argv) {
     CLI::App app("An RDB-like kdb Insights Data Access process: SM registration, RT stream, q queries.", "rdb");
-    std::string tp_text, sm_text, callback = ".da.reload";
+    std::string callback = ".da.reload";
     std::optional<std::int64_t> from;
     std::uint16_t port = 5011;
     rdb db;
     db.mount = "rdb";
-    app.add_option("--tp", tp_text, "the stream: a tickerplant (host:port) started with --rt")->required();
-    app.add_option("--sm", sm_text, "the Storage Manager (host:port), q IPC")->required();
+    kdb::address tp, sm_at;
+    examples::add_address(app, "--tp", tp, "the stream: a tickerplant started with --rt; " + std::string(examples::address_help))
+        ->required();
+    examples::add_address(app, "--sm", sm_at, "the Storage Manager, q IPC; " + std::string(examples::address_help))->required();
     app.add_option("--from", from, "the first stream position to process (default: where SM's last reload signal says)")
         ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
     examples::add_port_option(app, port, "TCP port on 127.0.0.1 for q clients");
     app.add_option("--mount", db.mount, "the stream mount to register")->capture_default_str();
     app.add_option("--callback", callback, "the q name SM calls with reload signals")->capture_default_str();
     if (auto rc = examples::parse(app, argc, argv)) return *rc;
-    const auto tp = examples::parse_kdb_target(tp_text);
-    const auto sm_at = examples::parse_kdb_target(sm_text);
-    if (!tp || !sm_at) {
-        std::fprintf(stderr, "%s: \"%s\" is not host:port\n", !tp ? "--tp" : "--sm", (!tp ? tp_text : sm_text).c_str());
-        return 2;
-    }
     reactor r;
     kdb::server srv;
     srv.on_sync([&db](kdb::peer& p, k x) { return answer(db, p, std::move(x)); });
@@ -305,5 +301,5 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "rdb: cannot listen on port %u (--port): %s\n", port, a.error().message().c_str());
         return 1;
     }
-    return r.block_on(run(db, *tp, *sm_at, from, callback, srv, *a));
+    return r.block_on(run(db, tp, sm_at, from, callback, srv, *a));
 }

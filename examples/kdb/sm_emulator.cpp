@@ -20,11 +20,11 @@ using namespace qwire;
 
 namespace {
 
-task<void> attach_stream(sm::emulator& em, examples::kdb_target tp) {
-    auto pub = co_await kdb::connection::connect_tcp(tp.host, tp.port);
-    auto follow = co_await kdb::connection::connect_tcp(tp.host, tp.port);
+task<void> attach_stream(sm::emulator& em, kdb::address tp) {
+    auto pub = co_await kdb::connect(tp);
+    auto follow = co_await kdb::connect(tp);
     if (!pub || !follow) {
-        std::fprintf(stderr, "sm_emulator: cannot connect to the tickerplant at %s:%u (--tp): %s\n", tp.host.c_str(), tp.port,
+        std::fprintf(stderr, "sm_emulator: cannot connect to the tickerplant at %s (--tp): %s\n", tp.to_string().c_str(),
                      (!pub ? pub.error() : follow.error()).message().c_str());
         std::exit(1);
     }
@@ -38,11 +38,12 @@ task<void> attach_stream(sm::emulator& em, examples::kdb_target tp) {
 int main(int argc, char** argv) {
     CLI::App app("A kdb Insights Storage Manager emulator: q IPC and REST on one port.", "sm_emulator");
     std::uint16_t port = 10001;
-    std::string tp_text;
     std::uint64_t reload_timeout_ms = 30'000;
     std::vector<std::string> mounts;
     examples::add_port_option(app, port, "TCP port on 127.0.0.1 for q IPC and REST");
-    app.add_option("--tp", tp_text, "tickerplant (host:port, started with --rt) to publish _prtnEnd and _reload on");
+    std::optional<kdb::address> tp;
+    examples::add_address(app, "--tp", tp.emplace(), "tickerplant (started with --rt) to publish _prtnEnd and _reload on: " +
+                                                         std::string(examples::address_help));
     app.add_option("--reload-timeout-ms", reload_timeout_ms, "the longest a DA's reload is waited for")
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{86'400'000}))
         ->capture_default_str();
@@ -65,14 +66,7 @@ int main(int argc, char** argv) {
                                                                       : sm::mount_kind::hdb});
         }
     }
-    std::optional<examples::kdb_target> tp;
-    if (!tp_text.empty()) {
-        tp = examples::parse_kdb_target(tp_text);
-        if (!tp) {
-            std::fprintf(stderr, "--tp: \"%s\" is not host:port\n", tp_text.c_str());
-            return 2;
-        }
-    }
+    if (app.count("--tp") == 0) tp.reset();
     reactor r;
     sm::emulator em(o);
     auto a = examples::listen_tcp_waiting(port);
@@ -84,7 +78,7 @@ int main(int argc, char** argv) {
     for (const auto& m : o.mounts)
         names += " " + m.name + (m.kind == sm::mount_kind::stream ? "(stream)" : m.kind == sm::mount_kind::idb ? "(idb)" : "(hdb)");
     std::printf("sm emulator on 127.0.0.1:%u (q IPC and REST), mounts%s%s\n", a->local_endpoint().port(), names.c_str(),
-                tp ? (", stream " + tp_text).c_str() : "");
+                tp ? (", stream " + tp->to_string()).c_str() : "");
     std::fflush(stdout);
     if (tp)
         r.block_on(when_all(em.serve(*a), attach_stream(em, *tp)));

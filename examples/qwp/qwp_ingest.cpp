@@ -4,6 +4,8 @@
 // reference), flushes each batch as a deferred frame with up to 128 in
 // flight, commits with sync() every 10 batches, and prints rows/s, MB/s and
 // the commit (ack) latency percentiles.
+#include "../cli.hpp"
+
 #include <qwire/proto/qwp/sender.hpp>
 
 #include <algorithm>
@@ -15,19 +17,18 @@
 using namespace qwire;
 
 int main(int argc, char** argv) {
+    CLI::App app("Streams synthetic L1 quotes into a QWP server as column chunks, pipelined.", "qwp_ingest");
     std::string conf = "ws::addr=127.0.0.1:9000;", table = "quotes";
     std::size_t rows = 1'000'000, batch = 10'000;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string a = argv[i];
-        if (a == "--conf") conf = argv[i + 1];
-        else if (a == "--rows") rows = std::stoull(argv[i + 1]);
-        else if (a == "--batch") batch = std::max<std::size_t>(1, std::stoull(argv[i + 1]));
-        else if (a == "--table") table = argv[i + 1];
-        else {
-            std::fprintf(stderr, "usage: %s [--conf STR] [--rows N] [--batch N] [--table NAME]\n", argv[0]);
-            return 2;
-        }
-    }
+    app.add_option("--conf", conf, "QuestDB connect string")
+        ->check(examples::parsed_by([](const std::string& v) { return qwp::config::parse(v); }, "CONF"))
+        ->capture_default_str();
+    app.add_option("--rows", rows, "rows to send")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))->capture_default_str();
+    app.add_option("--batch", batch, "rows per frame")->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))->capture_default_str();
+    app.add_option("--table", table, "the table to write")->check(CLI::Validator(
+        [](std::string& v) { return v.empty() ? std::string("a table name cannot be empty") : std::string(); }, "NAME"))
+        ->capture_default_str();
+    if (auto rc = examples::parse(app, argc, argv)) return *rc;
     // One batch of columns, reused with new timestamps.
     const std::vector<std::string> names = {"AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META", "TSLA", "JPM"};
     std::vector<std::string_view> dict(names.begin(), names.end());
@@ -36,8 +37,10 @@ int main(int argc, char** argv) {
     std::vector<std::int64_t> bid_size(batch), ask_size(batch), ts(batch);
     for (std::size_t i = 0; i < batch; ++i) {
         sym[i] = static_cast<std::int32_t>(i % names.size());
-        bid[i] = 100.0 + static_cast<double>(i % 100) / 100.0;
-        ask[i] = bid[i] + 0.01;
+        // Prices in cents, divided once: each is the double nearest its
+        // two-decimal value, so it reads back (and prints) as that value.
+        bid[i] = static_cast<double>(10'000 + i % 100) / 100.0;
+        ask[i] = static_cast<double>(10'001 + i % 100) / 100.0;
         bid_size[i] = static_cast<std::int64_t>(100 + i % 900);
         ask_size[i] = static_cast<std::int64_t>(200 + i % 800);
     }

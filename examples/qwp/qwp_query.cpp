@@ -2,6 +2,8 @@
 //
 // Runs one query over QWP egress (/read/v1) and prints the rows as JSON
 // lines, then the row and batch counts.
+#include "../cli.hpp"
+
 #include <qwire/proto/qwp/reader.hpp>
 
 #include <cstdio>
@@ -10,25 +12,26 @@
 using namespace qwire;
 
 int main(int argc, char** argv) {
+    CLI::App app("Runs one SQL query over QWP egress and prints the rows as JSON lines.", "qwp_query");
     std::string conf = "ws::addr=127.0.0.1:9000;", sql;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--conf" && i + 1 < argc) conf = argv[++i];
-        else sql = a;
-    }
-    if (sql.empty()) {
-        std::fprintf(stderr, "usage: %s [--conf STR] SQL\n", argv[0]);
-        return 2;
-    }
+    app.add_option("--conf", conf, "QuestDB connect string")
+        ->check(examples::parsed_by([](const std::string& v) { return qwp::config::parse(v); }, "CONF"))
+        ->capture_default_str();
+    app.add_option("sql", sql, "the query")->required();
+    if (auto rc = examples::parse(app, argc, argv)) return *rc;
     reactor r;
     auto run = [&]() -> task<int> {
         auto rd = co_await qwp::reader::connect(conf);
         if (!rd) {
-            std::fprintf(stderr, "connect: %s\n", rd.error().message().c_str());
+            std::fprintf(stderr, "connect %s: %s\n", conf.c_str(), rd.error().message().c_str());
             co_return 1;
         }
         auto e = co_await rd->execute(sql);
-        if (!e) co_return 1;
+        if (!e) {
+            std::fprintf(stderr, "query: %s%s%s\n", e.error().message().c_str(), rd->error_text().empty() ? "" : ": ",
+                         rd->error_text().c_str());
+            co_return 1;
+        }
         std::size_t rows = 0, batches = 0;
         for (;;) {
             auto b = co_await rd->next();

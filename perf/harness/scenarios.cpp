@@ -7,6 +7,7 @@
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/socket_stream.hpp>
 #include <qwire/io/tcp.hpp>
+#include <qwire/proto/kdb/address.hpp>
 #include <qwire/proto/kdb/codec.hpp>
 #include <qwire/proto/kdb/connection.hpp>
 #include <qwire/proto/kdb/server.hpp>
@@ -501,11 +502,11 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
     std::string host;
     std::uint16_t port = 0;
     if (!args.conf.empty()) {
-        const auto colon = args.conf.rfind(':');
-        auto p = colon == std::string::npos ? std::nullopt : parse_size(args.conf.substr(colon + 1));
-        if (!p || *p == 0 || *p > 65535) return make_error_code(std::errc::invalid_argument);
-        host = args.conf.substr(0, colon);
-        port = static_cast<std::uint16_t>(*p);
+        auto a = kdb::parse_address(args.conf);  // host:port as hopen takes it
+        if (!a) return a.error();
+        if (a->kind != kdb::transport::tcp) return error(std::make_error_code(std::errc::invalid_argument), "--conf: kdb-query connects over TCP (host:port)");
+        host = a->host;
+        port = a->port;
     } else {
         try {
             local = std::make_unique<kdb_echo_thread>(ctx);

@@ -32,6 +32,7 @@ public:
             case errc::not_a_tickerplant: return "kdb: reply does not look like a kdb+tick tickerplant's";
             case errc::slow_consumer: return "kdb: the peer reads too slowly (its send queue is over the server's bound)";
             case errc::remote: return "kdb: the remote process signalled an error";
+            case errc::bad_address: return "kdb: not a kdb+ address";
         }
         return "kdb error " + std::to_string(ev);
     }

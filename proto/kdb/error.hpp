@@ -38,6 +38,7 @@ enum class errc {
     not_a_tickerplant,     // a tickerplant reply of the wrong shape
     slow_consumer,         // a peer's send queue went over its bound: the server dropped it
     remote,                // the remote process signalled an error: the detail is its text
+    bad_address,           // an address hopen would not take: the detail says why
 };
 
 const std::error_category& category() noexcept;
