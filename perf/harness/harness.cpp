@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include <qwire/core/reactor.hpp>
+#include <qwire/proto/http/json.hpp>
 
 #include <liburing.h>
 #include <sys/utsname.h>
@@ -26,21 +27,6 @@ std::vector<std::string> split(std::string_view s, char sep) {
         s.remove_prefix(at + 1);
     }
     return out;
-}
-
-std::string json_escape(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
 }
 
 std::string number(double v) {
@@ -247,25 +233,24 @@ std::string to_table(const report& r) {
 }
 
 std::string to_json(const report& r) {
-    std::ostringstream o;
-    o << "{\"scenario\":" << json_escape(r.scenario) << ",\"command\":" << json_escape(r.command_line)
-      << ",\"machine\":{\"cpu\":" << json_escape(r.host.cpu_model) << ",\"cores\":" << r.host.cores
-      << ",\"kernel\":" << json_escape(r.host.kernel) << ",\"io_uring\":" << json_escape(r.host.io_uring)
-      << ",\"build\":" << json_escape(r.host.build_type) << ",\"pinning\":" << json_escape(r.host.pinning)
-      << "},\"results\":[";
-    for (std::size_t i = 0; i < r.rows.size(); ++i) {
-        const auto& m = r.rows[i];
-        if (i) o << ',';
-        o << "{\"setting\":{";
-        for (std::size_t k = 0; k < m.where.size(); ++k)
-            o << (k ? "," : "") << json_escape(m.where[k].first) << ':' << json_escape(m.where[k].second);
-        o << "},\"metric\":" << json_escape(m.metric) << ",\"median\":" << number(m.value.median)
-          << ",\"min\":" << number(m.value.min) << ",\"max\":" << number(m.value.max) << ",\"n\":" << m.value.n;
-        if (m.ceiling) o << ",\"ceiling\":" << number(*m.ceiling) << ",\"ceiling_name\":" << json_escape(m.ceiling_name);
-        o << '}';
+    // The library's one JSON writer: full-precision shortest numbers, and
+    // null for what JSON cannot spell (NaN, infinities).
+    http::json_writer w;
+    w.begin_object().key("scenario").value(r.scenario).key("command").value(r.command_line);
+    w.key("machine").begin_object().key("cpu").value(r.host.cpu_model).key("cores").value(static_cast<std::int64_t>(r.host.cores));
+    w.key("kernel").value(r.host.kernel).key("io_uring").value(r.host.io_uring).key("build").value(r.host.build_type);
+    w.key("pinning").value(r.host.pinning).end_object();
+    w.key("results").begin_array();
+    for (const auto& m : r.rows) {
+        w.begin_object().key("setting").begin_object();
+        for (const auto& [k, v] : m.where) w.key(k).value(v);
+        w.end_object().key("metric").value(m.metric).key("median").value(m.value.median).key("min").value(m.value.min);
+        w.key("max").value(m.value.max).key("n").value(static_cast<std::int64_t>(m.value.n));
+        if (m.ceiling) w.key("ceiling").value(*m.ceiling).key("ceiling_name").value(m.ceiling_name);
+        w.end_object();
     }
-    o << "]}\n";
-    return o.str();
+    w.end_array().end_object();
+    return std::move(w).take() + "\n";
 }
 
 std::string to_csv(const report& r) {
@@ -292,11 +277,11 @@ std::string gnuplot_script(const report& r, const std::string& metric, const std
         if (m.metric == metric && !m.where.empty()) rows.push_back(&m);
     std::ostringstream o;
     o << "set terminal pngcairo size 900,540 noenhanced\n"
-      << "set output " << json_escape(png) << "\n"
-      << "set title " << json_escape("qwire-perf " + r.scenario + ": " + metric) << "\n"
+      << "set output " << http::json_quote(png) << "\n"
+      << "set title " << http::json_quote("qwire-perf " + r.scenario + ": " + metric) << "\n"
       << "set key bottom right\nset grid\nset logscale x 2\nset yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\n";
     if (rows.empty()) return o.str() + "plot 0 title 'no data'\n";
-    o << "set xlabel " << json_escape(rows.front()->where.front().first) << "\nset ylabel " << json_escape(metric) << "\n";
+    o << "set xlabel " << http::json_quote(rows.front()->where.front().first) << "\nset ylabel " << http::json_quote(metric) << "\n";
     std::map<std::string, std::vector<const measurement*>> lines;
     for (const auto* m : rows) {
         setting rest(m->where.begin() + 1, m->where.end());
@@ -306,7 +291,7 @@ std::string gnuplot_script(const report& r, const std::string& metric, const std
     std::string data;
     bool first = true;
     for (const auto& [name, pts] : lines) {
-        plot += std::string(first ? "" : ", ") + "'-' using 1:2 with linespoints title " + json_escape(name == "-" ? metric : name);
+        plot += std::string(first ? "" : ", ") + "'-' using 1:2 with linespoints title " + http::json_quote(name == "-" ? metric : name);
         first = false;
         for (const auto* m : pts) data += m->where.front().second + " " + number(m->value.median) + "\n";
         data += "e\n";
@@ -318,7 +303,7 @@ std::string gnuplot_script(const report& r, const std::string& metric, const std
             ceiling = *m->ceiling;
             if (!m->ceiling_name.empty()) ceiling_name = "ceiling: " + m->ceiling_name;
         }
-    if (ceiling) plot += ", " + number(*ceiling) + " with lines dashtype 2 lw 2 title " + json_escape(ceiling_name);
+    if (ceiling) plot += ", " + number(*ceiling) + " with lines dashtype 2 lw 2 title " + http::json_quote(ceiling_name);
     // Sizes like 64k on the x axis: gnuplot needs numbers.
     std::string numeric;
     for (const auto& line : split(data, '\n')) {
