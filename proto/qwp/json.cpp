@@ -11,8 +11,6 @@ namespace qwire::qwp {
 
 namespace {
 
-void json_string(std::string& out, std::string_view s) { http::json_escape(out, s); }
-
 // A finite number as the shortest text that reads back to it; JSON has no
 // spelling for NaN and the infinities, so they are null.
 template <class F>
@@ -78,51 +76,55 @@ std::string decimal_text(const std::byte* p, std::size_t n, unsigned scale) {
 }  // namespace
 
 std::string row_json(const decoded_table& t, std::size_t row) {
-    std::string out = "{";
-    bool first = true;
+    // The library's one JSON writer; numbers that are not int64 or double
+    // (a FLOAT keeps its own shortest form) and hex go in as raw JSON.
+    http::json_writer w;
+    w.begin_object();
+    std::string text;
     for (const auto& c : t.columns) {
-        if (!first) out += ',';
-        first = false;
-        json_string(out, c.name.empty() ? std::string_view("timestamp") : std::string_view(c.name));
-        out += ':';
+        w.key(c.name.empty() ? std::string_view("timestamp") : std::string_view(c.name));
         if (c.is_null(row)) {
-            out += "null";
+            w.null();
             continue;
         }
-        char buf[64];
+        text.clear();
         switch (c.type) {
-        case type::boolean: out += std::to_integer<int>(c.fixed[row]) ? "true" : "false"; break;
-        case type::byte: out += std::to_string(c.get<std::int8_t>(row)); break;
-        case type::short_: out += std::to_string(c.get<std::int16_t>(row)); break;
-        case type::char_: out += std::to_string(c.get<std::uint16_t>(row)); break;
-        case type::int_: out += std::to_string(c.get<std::int32_t>(row)); break;
+        case type::boolean: w.value(std::to_integer<int>(c.fixed[row]) != 0); break;
+        case type::byte: w.value(std::int64_t{c.get<std::int8_t>(row)}); break;
+        case type::short_: w.value(std::int64_t{c.get<std::int16_t>(row)}); break;
+        case type::char_: w.value(std::int64_t{c.get<std::uint16_t>(row)}); break;
+        case type::int_: w.value(std::int64_t{c.get<std::int32_t>(row)}); break;
         case type::ipv4: {
             const auto v = c.get<std::uint32_t>(row);
-            std::snprintf(buf, sizeof buf, "\"%u.%u.%u.%u\"", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
-            out += buf;
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+            w.value(std::string_view(buf));
             break;
         }
         case type::long_: case type::date: case type::timestamp: case type::timestamp_nanos:
-            out += std::to_string(c.get<std::int64_t>(row));
+            w.value(c.get<std::int64_t>(row));
             break;
-        case type::float_: json_number(out, c.get<float>(row)); break;
-        case type::double_: json_number(out, c.get<double>(row)); break;
-        case type::geohash: out += std::to_string(c.get<std::uint64_t>(row)); break;
-        case type::uuid: case type::long256: hex(out, c.fixed.data() + row * fixed_width(c.type), fixed_width(c.type), true); break;
+        case type::float_: json_number(text, c.get<float>(row)); w.raw(text); break;
+        case type::double_: w.value(c.get<double>(row)); break;
+        case type::geohash: w.raw(std::to_string(c.get<std::uint64_t>(row))); break;
+        case type::uuid: case type::long256:
+            hex(text, c.fixed.data() + row * fixed_width(c.type), fixed_width(c.type), true);
+            w.raw(text);
+            break;
         case type::decimal64: case type::decimal128: case type::decimal256:
-            json_string(out, decimal_text(c.fixed.data() + row * fixed_width(c.type), fixed_width(c.type), c.scale));
+            w.value(decimal_text(c.fixed.data() + row * fixed_width(c.type), fixed_width(c.type), c.scale));
             break;
-        case type::symbol: case type::varchar: json_string(out, c.text(row)); break;
+        case type::symbol: case type::varchar: w.value(c.text(row)); break;
         case type::binary: case type::double_array: case type::long_array: {
             const std::string_view v = c.text(row);
-            hex(out, reinterpret_cast<const std::byte*>(v.data()), v.size(), false);
+            hex(text, reinterpret_cast<const std::byte*>(v.data()), v.size(), false);
+            w.raw(text);
             break;
         }
         }
     }
-    out += '}';
-    return out;
+    w.end_object();
+    return std::move(w).take();
 }
-
 
 }  // namespace qwire::qwp

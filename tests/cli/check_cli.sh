@@ -25,12 +25,13 @@ failed=0
 # expect RC NAME-IN-OUTPUT ARGS...: runs the program (bounded: nothing here
 # may start real work), checks its exit code and that its output names NAME.
 expect() {
-  local want_rc="$1" want_text="$2"
+  local want_rc="$1" want_text="$2" grep_opts="-qF"
   shift 2
+  [ "$want_text" = "Usage" ] && grep_opts="-qiF"  # CLI11 says Usage:, qwire-perf usage:
   local out rc
   out="$(timeout 20 "$prog" "$@" 2>&1 </dev/null)"
   rc=$?
-  if [ "$rc" != "$want_rc" ] || ! grep -qF -- "$want_text" <<<"$out"; then
+  if [ "$rc" != "$want_rc" ] || ! grep $grep_opts -- "$want_text" <<<"$out"; then
     echo "FAIL: $(basename "$prog") $* -> exit $rc (want $want_rc, output naming '$want_text'):"
     sed 's/^/    /' <<<"$out" | head -20
     failed=1
