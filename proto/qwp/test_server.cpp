@@ -7,6 +7,7 @@
 #include <qwire/proto/http/http.hpp>
 #include <qwire/proto/qwp/encoder.hpp>
 #include <qwire/proto/qwp/reader.hpp>
+#include <qwire/proto/qwp/test_sql.hpp>
 #include <qwire/proto/ws/stream.hpp>
 
 #include <cctype>
@@ -264,141 +265,6 @@ struct test_server::impl {
 
 // ---------------------------------------------------------------- egress
 
-namespace {
-
-// A table's committed rows gathered into columns, for answering queries.
-struct result_store {
-    struct column {
-        std::string name;
-        type t;
-        std::size_t rows = 0;
-        std::vector<std::uint8_t> valid;
-        std::vector<std::byte> fixed;
-        std::vector<std::int64_t> offsets{0};
-        std::vector<std::byte> bytes;
-        std::vector<std::int32_t> codes;
-        std::vector<std::string> dict;
-        std::map<std::string, std::int32_t, std::less<>> index;
-        std::vector<std::string_view> dict_views;
-        std::uint8_t scale = 0, bits = 0;
-
-        std::size_t width() const { return t == type::geohash ? 8 : fixed_width(t); }
-        void push(const decoded_column* c, std::size_t row) {
-            const bool present = c && !c->is_null(row);  // sentinels become NULL, as QuestDB stores them
-            if (valid.size() * 8 <= rows) valid.push_back(0);
-            if (present) valid[rows >> 3] |= static_cast<std::uint8_t>(1u << (rows & 7));
-            if (c) scale = c->scale, bits = c->geohash_bits ? c->geohash_bits : bits;
-            switch (t) {
-            case type::boolean:
-                if (fixed.size() * 8 <= rows) fixed.push_back(std::byte{0});
-                if (present && std::to_integer<int>(c->fixed[row])) fixed[rows >> 3] |= std::byte(1u << (rows & 7));
-                break;
-            case type::varchar: case type::binary: case type::double_array: case type::long_array: {
-                if (present) {
-                    const std::string_view v = c->text(row);
-                    const auto* p = reinterpret_cast<const std::byte*>(v.data());
-                    bytes.insert(bytes.end(), p, p + v.size());
-                }
-                offsets.push_back(static_cast<std::int64_t>(bytes.size()));
-                break;
-            }
-            case type::symbol: {
-                std::int32_t code = 0;
-                if (present) {
-                    auto [it, fresh] = index.try_emplace(std::string(c->text(row)), static_cast<std::int32_t>(dict.size()));
-                    if (fresh) dict.push_back(std::string(c->text(row)));
-                    code = it->second;
-                }
-                codes.push_back(code);
-                break;
-            }
-            default: {
-                const std::size_t w = width();
-                if (present) fixed.insert(fixed.end(), c->fixed.begin() + static_cast<std::ptrdiff_t>(row * w),
-                                          c->fixed.begin() + static_cast<std::ptrdiff_t>((row + 1) * w));
-                else fixed.resize(fixed.size() + w);
-            }
-            }
-            ++rows;
-        }
-        column_view view() {
-            column_view v;
-            v.name = name;
-            v.type = t;
-            v.rows = rows;
-            v.validity = valid.data();
-            v.values = t == type::symbol ? static_cast<const void*>(codes.data()) : fixed.data();
-            v.offsets = offsets.data();
-            v.offsets64 = true;
-            v.bytes = bytes.data();
-            v.scale = scale;
-            v.geohash_bits = bits ? bits : 1;
-            if (t == type::symbol) {
-                dict_views.assign(dict.begin(), dict.end());
-                v.dict = dict_views;
-            }
-            return v;
-        }
-    };
-    std::vector<column> columns;
-    std::size_t rows = 0;
-};
-
-result_store gather(const test_server::table_data& t, std::size_t limit) {
-    result_store out;
-    for (const auto& [name, ty] : t.schema) {
-        result_store::column c;
-        c.name = name;
-        c.t = ty;
-        out.columns.push_back(std::move(c));
-    }
-    for (const auto& b : t.blocks) {
-        for (std::size_t row = 0; row < b.rows && out.rows < limit; ++row, ++out.rows) {
-            for (auto& c : out.columns) {
-                const decoded_column* src = nullptr;
-                for (const auto& bc : b.columns)
-                    if ((bc.name.empty() ? std::string_view("timestamp") : std::string_view(bc.name)) == c.name) src = &bc;
-                c.push(src, row);
-            }
-        }
-    }
-    return out;
-}
-
-// "SELECT * FROM name [LIMIT n]" or a bare table name.
-std::optional<std::pair<std::string, std::size_t>> parse_select(std::string_view sql) {
-    std::vector<std::string> words;
-    std::string w;
-    for (char ch : sql) {
-        if (std::isspace(static_cast<unsigned char>(ch)) || ch == ';') {
-            if (!w.empty()) words.push_back(std::move(w));
-            w.clear();
-        } else {
-            w += ch;
-        }
-    }
-    if (!w.empty()) words.push_back(std::move(w));
-    auto lower = [](std::string s) {
-        for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        return s;
-    };
-    if (words.size() == 1) return std::pair(words[0], std::numeric_limits<std::size_t>::max());
-    if (words.size() != 4 && words.size() != 6) return std::nullopt;
-    if (lower(words[0]) != "select" || words[1] != "*" || lower(words[2]) != "from") return std::nullopt;
-    std::size_t limit = std::numeric_limits<std::size_t>::max();
-    if (words.size() == 6) {
-        if (lower(words[4]) != "limit") return std::nullopt;
-        try {
-            limit = std::stoull(words[5]);
-        } catch (...) {
-            return std::nullopt;
-        }
-    }
-    return std::pair(words[3], limit);
-}
-
-}  // namespace
-
 template <byte_stream S>
 task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::request& req) {
     const op_options stop_o(stop.get_token());
@@ -437,27 +303,20 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
         auto binds = credit ? get_varint(p) : credit;
         if (!binds) co_return;
         std::vector<std::byte> reply;
-        const auto q = parse_select(sql);
-        auto table = q ? tables.find(q->first) : tables.end();
-        if (*binds != 0) {
-            reply = egress::query_error_frame(id, status::parse_error, "the test server takes no bind values");
-        } else if (!q) {
-            reply = egress::query_error_frame(id, status::parse_error, "the test server answers SELECT * FROM t [LIMIT n]");
-        } else if (table == tables.end()) {
-            reply = egress::query_error_frame(id, status::parse_error, "table does not exist [table=" + q->first + "]");
-        }
-        if (!reply.empty()) {
+        auto rs = *binds != 0 ? result<test_sql::result_set>(error(make_error_code(errc::parse_error), "the test server takes no bind values"))
+                              : test_sql::run(sql, tables);
+        if (!rs) {
+            reply = egress::query_error_frame(id, status::parse_error, rs.error().detail().empty() ? rs.error().message() : rs.error().detail());
             auto e = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);
             if (!e) co_return;
             continue;
         }
-        result_store rs = gather(table->second, q->second);
         std::vector<column_view> views;
-        for (auto& c : rs.columns) views.push_back(c.view());
+        for (auto& c : rs->columns) views.push_back(c.view());
         std::int64_t remaining = *credit ? static_cast<std::int64_t>(*credit) : std::numeric_limits<std::int64_t>::max();
         std::uint64_t seq = 0;
         bool cancelled = false;
-        for (std::size_t from = 0; from < rs.rows || seq == 0; from += batch_rows, ++seq) {
+        for (std::size_t from = 0; from < rs->rows || seq == 0; from += batch_rows, ++seq) {
             // Credit: the first batch always goes; later ones wait for more.
             while (seq > 0 && remaining <= 0 && !cancelled) {
                 auto c = co_await ws.receive(stop_o);
@@ -474,7 +333,7 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
                 }
             }
             if (cancelled) break;
-            const std::size_t count = std::min(batch_rows, rs.rows - std::min(from, rs.rows));
+            const std::size_t count = std::min(batch_rows, rs->rows - std::min(from, rs->rows));
             std::vector<column_view> slice;
             for (const auto& v : views) slice.push_back(v.sliced(from, count));
             mb.clear();
@@ -498,7 +357,7 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
             }
         }
         reply = cancelled ? egress::query_error_frame(id, static_cast<status>(0x0A), "cancelled")
-                          : egress::result_end_frame(id, seq ? seq - 1 : 0, rs.rows);
+                          : egress::result_end_frame(id, seq ? seq - 1 : 0, rs->rows);
         auto e = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);
         if (!e) co_return;
     }

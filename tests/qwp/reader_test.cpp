@@ -132,3 +132,82 @@ TEST_CASE("qwp reader: credit flow control, errors, empty results") {
         CHECK(!*end);
     });
 }
+
+namespace {
+
+// The whole result of sql as one batch's columns (the test results are small).
+struct answer {
+    std::vector<decoded_column> columns;
+    std::size_t rows = 0;
+    std::string error;
+};
+
+task<answer> ask(reader& rd, std::string_view sql) {
+    answer a;
+    auto e = co_await rd.execute(sql);
+    REQUIRE(e);
+    for (;;) {
+        auto b = co_await rd.next();
+        if (!b) {
+            a.error = rd.error_text();
+            co_return a;
+        }
+        if (!*b) co_return a;
+        REQUIRE(a.columns.empty());  // one batch: the results here are small
+        a.columns = (*b)->table.columns;
+        a.rows = (*b)->rows();
+    }
+}
+
+}  // namespace
+
+TEST_CASE("qwp test server: the SQL subset (columns, WHERE, aggregates, LIMIT) and its errors") {
+    with_data(100, "", [](reader& rd, test_server&) -> task<void> {
+        auto a = co_await ask(rd, "SELECT count(), avg(bid), sum(size), min(size) lo, max(bid) AS hi FROM quotes");
+        REQUIRE(a.error.empty());
+        REQUIRE(a.rows == 1);
+        REQUIRE(a.columns.size() == 5);
+        CHECK(a.columns[0].name == "count");
+        CHECK(a.columns[0].type == type::long_);
+        CHECK(a.columns[0].values<std::int64_t>()[0] == 100);
+        // bid is 100 + i, NULL when i % 7 == 3 (14 rows: 3, 10, ..., 94).
+        double sum = 0;
+        int n = 0;
+        for (int i = 0; i < 100; ++i)
+            if (i % 7 != 3) sum += 100.0 + i, ++n;
+        CHECK(a.columns[1].name == "avg");
+        CHECK(a.columns[1].values<double>()[0] == Approx(sum / n));
+        CHECK(a.columns[2].type == type::long_);
+        CHECK(a.columns[2].values<std::int64_t>()[0] == 4950);
+        CHECK(a.columns[3].name == "lo");
+        CHECK(a.columns[3].values<std::int64_t>()[0] == 0);
+        CHECK(a.columns[4].name == "hi");
+        CHECK(a.columns[4].values<double>()[0] == 199.0);
+
+        auto w = co_await ask(rd, "select size, sym from quotes where sym = 'MSFT' and size >= 50 and bid != 0 limit 3");
+        REQUIRE(w.error.empty());
+        REQUIRE(w.rows == 3);
+        REQUIRE(w.columns.size() == 2);
+        // MSFT rows have i % 3 == 1: 52, 55, 58 (bid is NULL for none of them; 52 % 7 == 3 is, so it drops out).
+        CHECK(w.columns[0].values<std::int64_t>()[0] == 55);
+        CHECK(w.columns[0].values<std::int64_t>()[1] == 58);
+        CHECK(w.columns[0].values<std::int64_t>()[2] == 61);
+        CHECK(w.columns[1].text(0) == "MSFT");
+
+        auto none = co_await ask(rd, "SELECT count() FROM quotes WHERE size > 1000");
+        REQUIRE(none.error.empty());
+        CHECK(none.columns[0].values<std::int64_t>()[0] == 0);
+        auto empty_max = co_await ask(rd, "SELECT max(bid) FROM quotes WHERE size > 1000");
+        REQUIRE(empty_max.rows == 1);
+        CHECK(empty_max.columns[0].is_null(0));
+
+        CHECK((co_await ask(rd, "SELECT nope FROM quotes")).error == "Invalid column: nope");
+        CHECK((co_await ask(rd, "SELECT avg(sym) FROM quotes")).error == "avg(sym): SYMBOL is not a number");
+        CHECK((co_await ask(rd, "SELECT * FROM quotes WHERE sym = 3")).error == "column sym is SYMBOL: compare it with 'text'");
+        CHECK((co_await ask(rd, "SELECT sym, count() FROM quotes")).error ==
+              "the test server has no GROUP BY: aggregates cannot be mixed with columns");
+        const auto junk = (co_await ask(rd, "SELECT * FROM quotes ORDER BY ts")).error;
+        CHECK(junk.find("unexpected 'ORDER'") != std::string::npos);
+        CHECK((co_await ask(rd, "SELECT * FROM quotes WHERE note = 'it''s")).error.find("unterminated string") != std::string::npos);
+    });
+}
