@@ -33,6 +33,8 @@ struct connection::state {
     ring<std::shared_ptr<pending>> pending_queries;
     std::deque<message> inbox;
     std::coroutine_handle<> receiver{};
+    std::coroutine_handle<> paused_reader{};  // the read loop, waiting for room in the inbox
+    std::size_t max_inbox = 0;
     std::error_code failure;
     bool closed = false;
     std::function<result<k>(const k&)> sync_handler;
@@ -59,6 +61,7 @@ struct connection::state {
             complete(*p, failure);
         }
         if (receiver) r->schedule(std::exchange(receiver, {}));
+        if (paused_reader) r->schedule(std::exchange(paused_reader, {}));
         sess.shutdown();
     }
 };
@@ -135,6 +138,13 @@ task<void> read_loop(std::shared_ptr<connection::state> s) {
                 if (s->receiver) s->r->schedule(std::exchange(s->receiver, {}));
                 break;
         }
+        struct room_awaiter {
+            connection::state& s;
+            bool await_ready() const noexcept { return s.max_inbox == 0 || s.inbox.size() < s.max_inbox || s.closed; }
+            void await_suspend(std::coroutine_handle<> h) noexcept { s.paused_reader = h; }
+            void await_resume() const noexcept {}
+        };
+        co_await room_awaiter{*s};
     }
 }
 
@@ -195,8 +205,9 @@ connection& connection::operator=(connection&& o) noexcept {
 
 connection::~connection() { close(); }
 
-connection connection::start(std::unique_ptr<session_base> sess) {
+connection connection::start(std::unique_ptr<session_base> sess, std::size_t max_inbox) {
     auto s = std::make_shared<state>(std::move(sess));
+    s->max_inbox = max_inbox;
     reactor::current()->spawn(read_loop(s));
     return connection(std::move(s));
 }
@@ -274,6 +285,7 @@ task<result<message>> connection::receive() {
     }
     message m = std::move(s->inbox.front());
     s->inbox.pop_front();
+    if (s->paused_reader) s->r->schedule(std::exchange(s->paused_reader, {}));
     co_return m;
 }
 
@@ -295,5 +307,6 @@ void connection::close() {
 bool connection::is_open() const noexcept { return s_ && !s_->closed; }
 int connection::capability() const noexcept { return s_ ? s_->sess.capability() : 0; }
 std::size_t connection::outstanding() const noexcept { return s_ ? s_->pending_queries.size() : 0; }
+std::size_t connection::waiting_messages() const noexcept { return s_ ? s_->inbox.size() : 0; }
 
 }  // namespace qwire::kdb

@@ -32,6 +32,12 @@ struct connection_options {
     compression compress = compression::auto_;
     clock::duration handshake_timeout = std::chrono::seconds(10);
     limits lim{};
+    // Pushed messages (subscriptions) kept until receive() takes them; when
+    // that many wait, the connection stops reading until one is taken, so a
+    // slow consumer slows the publisher (TCP backpressure) instead of
+    // growing this process. While it waits, responses to queries on the
+    // connection wait too. 0: unbounded.
+    std::size_t max_inbox = 4096;
 };
 
 // kdb+'s Unix socket name for a port: the abstract name "@/tmp/kx.<port>".
@@ -90,13 +96,14 @@ public:
     bool is_open() const noexcept;
     int capability() const noexcept;
     std::size_t outstanding() const noexcept;  // sync requests waiting for a response
+    std::size_t waiting_messages() const noexcept;  // pushed messages receive() has not taken yet
 
     struct state;
 
 private:
     explicit connection(std::shared_ptr<state> s) : s_(std::move(s)) {}
     // Starts the connection over a session past its handshake.
-    static connection start(std::unique_ptr<session_base> sess);
+    static connection start(std::unique_ptr<session_base> sess, std::size_t max_inbox);
     std::shared_ptr<state> s_;
 };
 
@@ -104,7 +111,7 @@ template <byte_stream S>
 task<result<connection>> connection::open(S t, connection_options o) {
     auto cap = co_await client_handshake(t, o.credentials, o.capability, o.handshake_timeout);
     if (!cap) co_return cap.error();
-    co_return start(std::make_unique<session<S>>(std::move(t), *cap, o.compress, o.lim));
+    co_return start(std::make_unique<session<S>>(std::move(t), *cap, o.compress, o.lim), o.max_inbox);
 }
 
 }  // namespace qwire::kdb

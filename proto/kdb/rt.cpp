@@ -132,15 +132,73 @@ void deliver(const handlers& h, const std::map<std::string, k>& schemas, const t
     if (h.on_update) h.on_update(m.table, *t, pos);
 }
 
-task<result<void>> follow(connection c, std::int64_t from, const handlers& h,
-                          const std::function<void(const tick_message&, std::int64_t)>& raw) {
-    auto r = co_await c.query("(.u.sub[`;`];.u `i`L;.u.d)");
+}  // namespace
+
+struct subscription::state {
+    connection c;
+    std::map<std::string, k> schemas;
+    std::vector<day_log> logs;  // still to replay, oldest first
+    std::size_t log_index = 0;
+    std::optional<tick_log_reader> reader;
+    std::int64_t from = null_long;
+    sys_days date;               // the live day
+    std::int64_t live_from = 0;  // the live stream's first message number today
+    std::int64_t next_live = 0;
+    std::function<void(const std::string&, const tick_log_scan&)> on_bad_log;
+
+    explicit state(connection conn) : c(std::move(conn)) {}
+
+    // The next replayed message, or nothing once the logs are done.
+    result<std::optional<message>> next_replayed() {
+        while (log_index < logs.size()) {
+            const auto& [file, d] = logs[log_index];
+            if (!reader) {
+                auto r = tick_log_reader::open(file);
+                if (!r) return error(r.error().code(), "tick log " + file + ": " + r.error().message());
+                reader = std::move(*r);
+                const std::int64_t start = d == position_day(from) ? position_number(from) : 0;
+                while (reader->records() < start && reader->next()) {
+                }
+            }
+            const std::int64_t n = reader->records();
+            auto rec = d == date && n >= live_from ? std::nullopt : reader->next();  // the live stream has the rest of today
+            if (rec) {
+                if (auto m = parse_tick_message(*rec)) return std::optional<message>(message{std::move(*m), position(d, n)});
+                continue;
+            }
+            const tick_log_scan scan = reader->scan();
+            reader.reset();
+            ++log_index;
+            if (scan.bad_tail && !(d == date && n >= live_from)) {
+                if (on_bad_log) on_bad_log(file, scan);
+                else
+                    log_line(log_level::warning, "rt: " + file + " has a bad tail after " + std::to_string(scan.valid_records) +
+                                                     " records (" + std::to_string(scan.valid_bytes) + " bytes); the rest is skipped");
+            }
+            if (d != date) {
+                tick_message end;
+                end.function = ".u.end";
+                end.data = new_date(d);
+                return std::optional<message>(message{std::move(end), position(d, scan.valid_records)});
+            }
+        }
+        return std::optional<message>();
+    }
+};
+
+subscription::subscription(std::unique_ptr<state> s) : s_(std::move(s)) {}
+subscription::subscription(subscription&&) noexcept = default;
+subscription& subscription::operator=(subscription&&) noexcept = default;
+subscription::~subscription() = default;
+
+task<result<subscription>> subscription::open(connection c, std::int64_t from) {
+    auto s = std::make_unique<state>(std::move(c));
+    auto r = co_await s->c.query("(.u.sub[`;`];.u `i`L;.u.d)");
     if (!r) co_return r.error();
     if (r->type() != qtype::list || r->items().size() != 3)
         co_return error(errc::not_a_tickerplant, "(.u.sub[`;`];.u `i`L;.u.d) answered with the wrong shape");
-    std::map<std::string, k> schemas;
     for (const k& pair : r->items()[0].items())
-        if (pair.type() == qtype::list && pair.items().size() == 2) schemas[text_of(pair.items()[0])] = pair.items()[1];
+        if (pair.type() == qtype::list && pair.items().size() == 2) s->schemas[text_of(pair.items()[0])] = pair.items()[1];
     const k where = r->items()[1];
     if (where.type() != qtype::list || where.items().size() != 2)
         co_return error(errc::not_a_tickerplant, ".u `i`L is not (count; log)");
@@ -148,49 +206,56 @@ task<result<void>> follow(connection c, std::int64_t from, const handlers& h,
     const auto log = where.items()[1].get_symbol();
     const auto day = r->items()[2].get_int();
     if (!live_from || !log || !day) co_return error(errc::not_a_tickerplant, ".u.i, .u.L or .u.d of the wrong type");
-    auto emit = [&](const tick_message& m, std::int64_t pos) {
-        if (raw) raw(m, pos);
-        else deliver(h, schemas, m, pos);
-    };
-    sys_days date = from_kdb_date(*day);
-    if (from != null_long && from < position(date, *live_from)) {
+    s->from = from;
+    s->date = from_kdb_date(*day);
+    s->live_from = s->next_live = *live_from;
+    if (from != null_long && from < position(s->date, *live_from)) {
         std::string path(*log);
         if (!path.empty() && path.front() == ':') path.erase(0, 1);
-        const sys_days first = std::min(position_day(from), date);
-        for (const auto& [file, d] : logs_between(path, date, first)) {
-            const std::int64_t start = d == position_day(from) ? position_number(from) : 0;
-            auto scan = replay_tick_log(file, start, [&](const k& rec, std::int64_t n) {
-                if (d == date && n >= *live_from) return;  // the live stream delivers these
-                if (auto m = parse_tick_message(rec)) emit(*m, position(d, n));
-            });
-            if (!scan) co_return error(scan.error().code(), "tick log " + file + ": " + scan.error().message());
-            if (scan->bad_tail) {
-                if (h.on_bad_log) h.on_bad_log(file, *scan);
-                else
-                    log_line(log_level::warning, "rt: " + file + " has a bad tail after " + std::to_string(scan->valid_records) +
-                             " records (" + std::to_string(scan->valid_bytes) + " bytes); the rest is skipped");
-            }
-            if (d != date) {
-                tick_message end;
-                end.function = ".u.end";
-                end.data = new_date(d);
-                emit(end, position(d, scan->valid_records));
-            }
-        }
+        s->logs = logs_between(path, s->date, std::min(position_day(from), s->date));
     }
-    std::int64_t next = *live_from;
+    co_return subscription(std::move(s));
+}
+
+task<result<subscription::message>> subscription::next() {
+    auto& s = *s_;
+    auto replayed = s.next_replayed();
+    if (!replayed) co_return replayed.error();
+    if (*replayed) co_return std::move(**replayed);
     for (;;) {
-        auto m = co_await c.receive();
+        auto m = co_await s.c.receive();
         if (!m) co_return m.error();
         auto t = parse_tick_message(m->value);
         if (!t) continue;
         if (t->function == ".u.end") {
-            emit(*t, position(date, next));
-            date += days(1);
-            next = 0;
-            continue;
+            message out{std::move(*t), position(s.date, s.next_live)};
+            s.date += days(1);
+            s.next_live = 0;
+            co_return out;
         }
-        emit(*t, position(date, next++));
+        co_return message{std::move(*t), position(s.date, s.next_live++)};
+    }
+}
+
+const std::map<std::string, k>& subscription::schemas() const noexcept { return s_->schemas; }
+std::int64_t subscription::live_position() const noexcept { return position(s_->date, s_->next_live); }
+connection& subscription::conn() noexcept { return s_->c; }
+void subscription::on_bad_log(std::function<void(const std::string&, const tick_log_scan&)> f) {
+    s_->on_bad_log = std::move(f);
+}
+
+namespace {
+
+task<result<void>> follow(connection c, std::int64_t from, const handlers& h,
+                          const std::function<void(const tick_message&, std::int64_t)>& raw) {
+    auto sub = co_await subscription::open(std::move(c), from);
+    if (!sub) co_return sub.error();
+    if (h.on_bad_log) sub->on_bad_log(h.on_bad_log);
+    for (;;) {
+        auto m = co_await sub->next();
+        if (!m) co_return m.error();
+        if (raw) raw(m->m, m->pos);
+        else deliver(h, sub->schemas(), m->m, m->pos);
     }
 }
 

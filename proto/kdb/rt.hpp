@@ -18,6 +18,7 @@
 #include <qwire/proto/kdb/tick.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace qwire::kdb::rt {
@@ -64,6 +65,41 @@ struct handlers {
     // A log file with a bad tail (a torn or corrupt end): what it holds
     // before the tail was delivered, the rest cannot be. Logged when empty.
     std::function<void(const std::string& path, const tick_log_scan& scan)> on_bad_log;
+};
+
+// .rt.sub as a stream the caller pulls from: every message of every table
+// of the tickerplant on c from `from` on (null_long: live only), from the
+// logs (which must be readable here) and then live, each once with its
+// position. The next message is read only when asked for, so a slow
+// consumer slows the reading (the tickerplant's queue for it grows, not
+// this process's memory).
+class subscription {
+public:
+    struct message {
+        tick_message m;  // upd with a table (live) or a column list (log), or .u.end
+        std::int64_t pos;
+    };
+    static task<result<subscription>> open(connection c, std::int64_t from);
+    subscription(subscription&&) noexcept;
+    subscription& operator=(subscription&&) noexcept;
+    ~subscription();
+
+    // The next message; an error when the connection ends or a log cannot
+    // be read (naming it).
+    task<result<message>> next();
+    // Table name -> empty table with its columns, as the tickerplant sent them.
+    const std::map<std::string, k>& schemas() const noexcept;
+    // The position the next live message will have.
+    std::int64_t live_position() const noexcept;
+    connection& conn() noexcept;
+    // Called for a log with a bad tail (default: a warning is logged).
+    void on_bad_log(std::function<void(const std::string& path, const tick_log_scan& scan)> f);
+
+    struct state;
+
+private:
+    explicit subscription(std::unique_ptr<state> s);
+    std::unique_ptr<state> s_;
 };
 
 // .rt.sub: every table of the tickerplant on c from `from` on (null_long:

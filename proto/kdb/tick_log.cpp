@@ -69,8 +69,7 @@ result<void> tick_log_writer::flush() {
     return {};
 }
 
-result<tick_log_scan> replay_tick_log(const std::string& path, std::int64_t from,
-                                      const std::function<void(const k&, std::int64_t)>& fn) {
+result<tick_log_reader> tick_log_reader::open(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno_code(errno);
     struct stat st{};
@@ -79,32 +78,73 @@ result<tick_log_scan> replay_tick_log(const std::string& path, std::int64_t from
         ::close(fd);
         return ec;
     }
-    const auto size = static_cast<std::size_t>(st.st_size);
-    tick_log_scan scan;
-    if (size < log_header) {
+    tick_log_reader r;
+    r.size_ = static_cast<std::size_t>(st.st_size);
+    if (r.size_ < log_header) {
         ::close(fd);
-        scan.bad_tail = size > 0;
-        return scan;
+        r.scan_.bad_tail = r.size_ > 0;
+        r.size_ = 0;
+        return r;
     }
-    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void* map = ::mmap(nullptr, r.size_, PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);
     if (map == MAP_FAILED) return errno_code(errno);
-    const std::span<const std::byte> all(static_cast<const std::byte*>(map), size);
-    std::error_code failure;
-    if (std::memcmp(all.data(), empty_log, 2) != 0) failure = make_error_code(errc::bad_header);
-    std::size_t pos = log_header;
-    while (!failure && pos < size) {
-        auto rec = decode_prefix(all.subspan(pos));
-        if (!rec) break;  // the valid prefix ends here
-        if (scan.valid_records >= from) fn(rec->first, scan.valid_records);
-        ++scan.valid_records;
-        pos += rec->second;
+    r.map_ = static_cast<const std::byte*>(map);
+    if (std::memcmp(r.map_, empty_log, 2) != 0) return make_error_code(errc::bad_header);
+    r.pos_ = log_header;
+    return r;
+}
+
+tick_log_reader::tick_log_reader(tick_log_reader&& o) noexcept
+    : map_(std::exchange(o.map_, nullptr)), size_(std::exchange(o.size_, 0)), pos_(o.pos_), scan_(o.scan_) {}
+
+tick_log_reader& tick_log_reader::operator=(tick_log_reader&& o) noexcept {
+    if (this != &o) {
+        if (map_) ::munmap(const_cast<std::byte*>(map_), size_);
+        map_ = std::exchange(o.map_, nullptr);
+        size_ = std::exchange(o.size_, 0);
+        pos_ = o.pos_;
+        scan_ = o.scan_;
     }
-    scan.valid_bytes = pos;
-    scan.bad_tail = pos < size;
-    ::munmap(map, size);
-    if (failure) return failure;
-    return scan;
+    return *this;
+}
+
+tick_log_reader::~tick_log_reader() {
+    if (map_) ::munmap(const_cast<std::byte*>(map_), size_);
+}
+
+std::optional<k> tick_log_reader::next() {
+    if (!map_ || pos_ >= size_) {
+        finish();
+        return std::nullopt;
+    }
+    auto rec = decode_prefix(std::span(map_ + pos_, size_ - pos_));
+    if (!rec) {  // the valid prefix ends here
+        finish();
+        return std::nullopt;
+    }
+    ++scan_.valid_records;
+    pos_ += rec->second;
+    return std::move(rec->first);
+}
+
+void tick_log_reader::finish() {
+    if (map_) {
+        scan_.valid_bytes = pos_;
+        scan_.bad_tail = pos_ < size_;
+    }
+}
+
+result<tick_log_scan> replay_tick_log(const std::string& path, std::int64_t from,
+                                      const std::function<void(const k&, std::int64_t)>& fn) {
+    auto r = tick_log_reader::open(path);
+    if (!r) return r.error();
+    for (std::int64_t n = 0;; ++n) {
+        auto rec = r->next();
+        if (!rec) break;
+        if (n >= from) fn(*rec, n);
+    }
+    return r->scan();
 }
 
 }  // namespace qwire::kdb

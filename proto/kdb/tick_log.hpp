@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace qwire::kdb {
@@ -40,6 +41,30 @@ struct tick_log_scan {
     std::int64_t valid_records = 0;  // records that decode, from the start
     std::uint64_t valid_bytes = 0;   // bytes they take, header included
     bool bad_tail = false;           // the file goes on past them (a torn or corrupt end)
+};
+
+// Reads a log record by record (mapped, not copied): next() gives the next
+// record, or nothing once the valid prefix ends; scan() then says how much
+// of the file was valid.
+class tick_log_reader {
+public:
+    static result<tick_log_reader> open(const std::string& path);
+    tick_log_reader(tick_log_reader&& o) noexcept;
+    tick_log_reader& operator=(tick_log_reader&& o) noexcept;
+    ~tick_log_reader();
+
+    std::optional<k> next();
+    // Records read so far (the next one's index).
+    std::int64_t records() const noexcept { return scan_.valid_records; }
+    const tick_log_scan& scan() const noexcept { return scan_; }
+
+private:
+    tick_log_reader() = default;
+    void finish();
+    const std::byte* map_ = nullptr;
+    std::size_t size_ = 0;
+    std::size_t pos_ = 0;
+    tick_log_scan scan_;
 };
 
 // Replays the records of a log from record number `from` (0-based), calling

@@ -424,3 +424,29 @@ TEST_CASE("kdb client: a server flooding sync requests without waiting ends the 
     CHECK(why == make_error_code(errc::unexpected_message).message());
     CHECK(answers.back() == "closed");
 }
+
+TEST_CASE("kdb client: pushes not yet received are bounded by max_inbox, and none is lost") {
+    server srv;
+    srv.on_sync([&](peer& p, k) -> task<result<k>> {
+        for (std::int64_t i = 0; i < 500; ++i) (void)co_await p.send_async(new_long(i));
+        co_return new_bool(true);
+    });
+    connection_options o;
+    o.max_inbox = 8;
+    auto out = over_pipe(srv, [](connection& c) -> task<bool> {
+        // The answer comes after the 500 pushes: it is read only as the
+        // receiver makes room, so the query and the receiver run together.
+        std::size_t most = 0;
+        bool in_order = true;
+        auto receiver = [&]() -> task<void> {
+            for (std::int64_t i = 0; i < 500; ++i) {
+                most = std::max(most, c.waiting_messages());
+                auto m = co_await c.receive();
+                in_order = in_order && m && m->value.get_long() && *m->value.get_long() == i;
+            }
+        };
+        auto [answer, _] = co_await when_all(c.query("flood"), receiver());
+        co_return answer && most <= 8 && most >= 1 && in_order;
+    }, o);
+    CHECK(out);
+}
