@@ -269,7 +269,17 @@ task<result<void>> connection::send_async(k message, op_options o) {
     co_return co_await s->sess.write_message(message, msg_type::async, std::move(o));
 }
 
-task<result<message>> connection::receive() {
+task<result<message>> connection::receive() { co_return co_await receive(op_options{}); }
+
+namespace {
+
+// Wakes a receive() waiting past its deadline, unless it was stopped first
+// (a message came): the receiver handle is then someone else's.
+task<void> receive_timer(std::shared_ptr<connection::state> s, clock::time_point deadline, std::stop_token stop);
+
+}  // namespace
+
+task<result<message>> connection::receive(op_options o) {
     auto s = s_;
     if (!s) co_return errc::connection_closed;
     struct inbox_awaiter {
@@ -281,13 +291,30 @@ task<result<message>> connection::receive() {
     while (s->inbox.empty()) {
         if (s->closed) co_return s->failure;
         if (s->receiver) co_return qwire::errc::invalid_argument;  // one receiver at a time
+        if (o.deadline && clock::now() >= *o.deadline) co_return std::make_error_code(std::errc::timed_out);
+        std::optional<std::stop_source> timer;
+        if (o.deadline) {
+            timer.emplace();
+            s->r->spawn(receive_timer(s, *o.deadline, timer->get_token()));
+        }
         co_await inbox_awaiter{*s};
+        if (timer) timer->request_stop();
     }
     message m = std::move(s->inbox.front());
     s->inbox.pop_front();
     if (s->paused_reader) s->r->schedule(std::exchange(s->paused_reader, {}));
     co_return m;
 }
+
+namespace {
+
+task<void> receive_timer(std::shared_ptr<connection::state> s, clock::time_point deadline, std::stop_token stop) {
+    auto slept = co_await sleep_until(deadline, stop);
+    if (!slept || stop.stop_requested()) co_return;
+    if (s->receiver) s->r->schedule(std::exchange(s->receiver, {}));
+}
+
+}  // namespace
 
 void connection::set_sync_handler(std::function<result<k>(const k&)> handler) {
     if (s_) s_->sync_handler = std::move(handler);

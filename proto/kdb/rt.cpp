@@ -217,13 +217,13 @@ task<result<subscription>> subscription::open(connection c, std::int64_t from) {
     co_return subscription(std::move(s));
 }
 
-task<result<subscription::message>> subscription::next() {
+task<result<subscription::message>> subscription::next(op_options o) {
     auto& s = *s_;
     auto replayed = s.next_replayed();
     if (!replayed) co_return replayed.error();
     if (*replayed) co_return std::move(**replayed);
     for (;;) {
-        auto m = co_await s.c.receive();
+        auto m = co_await s.c.receive(o);
         if (!m) co_return m.error();
         auto t = parse_tick_message(m->value);
         if (!t) continue;

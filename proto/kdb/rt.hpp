@@ -86,7 +86,7 @@ public:
 
     // The next message; an error when the connection ends or a log cannot
     // be read (naming it).
-    task<result<message>> next();
+    task<result<message>> next(op_options o = {});
     // Table name -> empty table with its columns, as the tickerplant sent them.
     const std::map<std::string, k>& schemas() const noexcept;
     // The position the next live message will have.
