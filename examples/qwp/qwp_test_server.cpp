@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
     app.add_option("--chaos-lost-ok-one-in", o.chaos_lost_ok_one_in,
                    "commit, then drop the connection before the OK, 1 commit in N (0: never)")
         ->group("Fault injection");
+    std::uint64_t ack_delay_ms = 0;
+    app.add_option("--ack-delay-ms", ack_delay_ms, "send each OK this long after its commit: a slow server (0: at once)")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{3'600'000}))
+        ->group("Fault injection");
     app.add_option("--chaos-seed", o.chaos_seed, "seed of the fault injection")->capture_default_str()->group("Fault injection");
     if (auto rc = examples::parse(app, argc, argv)) return *rc;
     if (!user.empty()) {
@@ -66,6 +70,7 @@ int main(int argc, char** argv) {
         o.password = colon == std::string::npos ? "" : user.substr(colon + 1);
     }
     o.idle_timeout = std::chrono::milliseconds(idle_ms);
+    o.ack_delay = std::chrono::milliseconds(ack_delay_ms);
     o.handshake_timeout = std::chrono::milliseconds(handshake_ms);
     std::FILE* out = nullptr;
     if (!dump.empty()) {

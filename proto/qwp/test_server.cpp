@@ -1,6 +1,7 @@
 #include <qwire/proto/qwp/test_server.hpp>
 
 #include <qwire/core/log.hpp>
+#include <qwire/core/timer.hpp>
 #include <qwire/io/any_stream.hpp>
 #include <qwire/io/tls.hpp>
 #include <qwire/io/unix_socket.hpp>
@@ -249,6 +250,10 @@ struct test_server::impl {
             if (one_in(opt.chaos_lost_ok_one_in)) {
                 ++st.chaos_resets;
                 break;  // committed, but the OK never leaves
+            }
+            if (opt.ack_delay.count() > 0) {
+                auto slept = co_await sleep_for(opt.ack_delay, stop.get_token());
+                if (!slept) break;
             }
             reply = encode_response(ok);
             auto sent = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);

@@ -64,6 +64,9 @@ struct test_server_options {
     // chaos_lost_ok_one_in commits, the rows commit and the connection drops
     // before the OK goes out (the client must replay; rows may then repeat).
     unsigned chaos_reset_one_in = 0;
+    // A slow server: each OK goes out this long after its commit (the
+    // connection reads nothing meanwhile), for tests of slow consumers.
+    std::chrono::milliseconds ack_delay{0};
     unsigned chaos_lost_ok_one_in = 0;
     std::uint64_t chaos_seed = 1;
 };

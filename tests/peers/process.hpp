@@ -63,6 +63,7 @@ public:
         ::waitpid(std::exchange(pid_, -1), &st, 0);
         return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
     }
+    pid_t pid() const noexcept { return pid_; }
     // Stops it (SIGTERM) and waits; its exit status.
     int stop() {
         ::kill(pid_, SIGTERM);

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     app.add_option("--commit-ms", commit_ms, "commit at least this often while rows flow")->check(CLI::Range(0L, 3'600'000L))->capture_default_str();
     app.add_option("--progress-table", progress_table, "table in QuestDB recording each commit's position (\"\": none)")->capture_default_str();
     app.add_option("--id", id, "this bridge's name in the progress table")->capture_default_str();
-    app.add_option("--status-ms", status_ms, "status every this many ms (a line on a terminal, a log line otherwise)")->check(CLI::Range(1L, 3'600'000L))->capture_default_str();
+    app.add_option("--status-ms", status_ms, "status at most every this many ms (a line on a terminal, a log line otherwise; 0: after every commit)")->check(CLI::Range(0L, 3'600'000L))->capture_default_str();
     app.add_flag("-q,--quiet", quiet, "no status output");
     if (auto rc = examples::parse(app, argc, argv)) return *rc;
 
