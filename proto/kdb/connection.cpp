@@ -291,13 +291,25 @@ task<result<message>> connection::receive(op_options o) {
     while (s->inbox.empty()) {
         if (s->closed) co_return s->failure;
         if (s->receiver) co_return qwire::errc::invalid_argument;  // one receiver at a time
+        if (o.stop.stop_requested()) co_return std::make_error_code(std::errc::operation_canceled);
         if (o.deadline && clock::now() >= *o.deadline) co_return std::make_error_code(std::errc::timed_out);
         std::optional<std::stop_source> timer;
         if (o.deadline) {
             timer.emplace();
             s->r->spawn(receive_timer(s, *o.deadline, timer->get_token()));
         }
-        co_await inbox_awaiter{*s};
+        // A stop wakes the receiver (on the reactor's thread) to see it.
+        auto wake = [s] {
+            if (s->receiver) s->r->schedule(std::exchange(s->receiver, {}));
+        };
+        auto on_stop = [s, wake] {
+            if (s->r->on_owner_thread()) wake();
+            else s->r->post(wake);
+        };
+        std::optional<std::stop_callback<decltype(on_stop)>> cb;
+        if (o.stop.stop_possible()) cb.emplace(o.stop, on_stop);
+        if (!o.stop.stop_requested()) co_await inbox_awaiter{*s};
+        cb.reset();
         if (timer) timer->request_stop();
     }
     message m = std::move(s->inbox.front());
