@@ -6,6 +6,8 @@
 //                   with javakdb, re-serialize, compare with javakdb's own bytes
 //   client PORT     query a kdb+ echo server with every corpus object, compare echoes
 //   server          serve one kdb+ client: print the port, echo every sync request
+//   query PORT EXPR...            answers, a line each (a table as "table ROWS")
+//   rows PORT USER:PASS EXPR...   answers, a table as its names and a line per row
 import com.kx.c;
 
 import java.io.BufferedReader;
@@ -191,6 +193,34 @@ public class KdbDriver {
                         if (x instanceof c.Flip) System.out.println("table " + c.n(((c.Flip) x).y[0]));
                         else if (x instanceof char[]) System.out.println(new String((char[]) x));
                         else System.out.println(x);
+                    } catch (c.KException e) {
+                        System.out.println("'" + e.getMessage());
+                    }
+                }
+                conn.close();
+                break;
+            }
+            case "rows": {
+                // rows PORT USER:PASSWORD EXPR...: each expression as a sync
+                // query; a table as its column names, then a line per row of
+                // the cells as Java prints them (space-separated); an error as
+                // 'text.
+                c conn = new c("127.0.0.1", Integer.parseInt(args[1]), args[2]);
+                for (int i = 3; i < args.length; ++i) {
+                    try {
+                        Object x = conn.k(args[i]);
+                        if (!(x instanceof c.Flip)) { System.out.println(x); continue; }
+                        c.Flip t = (c.Flip) x;
+                        System.out.println(String.join(" ", t.x));
+                        for (int r = 0; r < c.n(t.y[0]); ++r) {
+                            StringBuilder line = new StringBuilder();
+                            for (int col = 0; col < t.y.length; ++col) {
+                                if (col > 0) line.append(' ');
+                                Object v = c.at(t.y[col], r);
+                                line.append(v instanceof char[] ? new String((char[]) v) : String.valueOf(v));
+                            }
+                            System.out.println(line);
+                        }
                     } catch (c.KException e) {
                         System.out.println("'" + e.getMessage());
                     }

@@ -6,6 +6,8 @@ Usage: python ingest.py PORT SCENARIO
   reject  a LONG column written again as DOUBLE: prints the server's error
   query   'types', then reads the table back through the client's egress
           reader (questdb.connect(...).query) and compares every cell
+  trade   writes nothing; reads table trade through the egress reader and
+          prints each row as "sym price size timestamp-ns" (what a bridge wrote)
 Prints "done" (or "error: ...") and exits 0 when the client behaved.
 """
 import datetime
@@ -95,6 +97,18 @@ def query(s):
                 raise SystemExit(f"mismatch: row {i} column {k}: got {g!r}, want {v!r}")
 
 
+def trade(s):
+    import questdb
+    db = questdb.connect(conf)
+    try:
+        result = db.query("SELECT sym, price, size, timestamp FROM trade")
+        for sym, price, size, ts in result.iter_rows():
+            ns = (ts - datetime.datetime.fromtimestamp(0, datetime.timezone.utc)) // datetime.timedelta(microseconds=1) * 1000
+            print(f"{sym} {price!r} {size} {ns}")
+    finally:
+        db.close()
+
+
 def reject(s):
     s.row("mixed", columns={"v": 1}, at=TimestampNanos(1))
     # Acknowledged before the second connection starts: the LONG row is
@@ -109,7 +123,7 @@ def reject(s):
 
 try:
     with Sender.from_conf(conf) as s:
-        {"m0": m0, "types": types, "reject": reject, "query": query}[scenario](s)
+        {"m0": m0, "types": types, "reject": reject, "query": query, "trade": trade}[scenario](s)
     print("done")
 except Exception as e:  # the reject scenario ends here
     print("error: " + str(e).replace("\n", " "))
