@@ -7,6 +7,8 @@
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/socket_stream.hpp>
 #include <qwire/io/tcp.hpp>
+#include <qwire/core/notifier.hpp>
+#include <qwire/proto/bridge/bridge.hpp>
 #include <qwire/proto/kdb/address.hpp>
 #include <qwire/proto/kdb/codec.hpp>
 #include <qwire/proto/kdb/connection.hpp>
@@ -699,6 +701,176 @@ result<std::vector<measurement>> kdb_tick(const setting& s, const context& ctx) 
                                     figure(s, "latency us p99", {percentile(latency_us, 0.99)}, {}, {}, false)};
 }
 
+// ------------------------------------------------------------ bridge
+
+// One bridge run: a feed publishes `updates` messages of `rows` trades into
+// the tickerplant (paced at `rate` updates/s, or as fast as it can), the
+// bridge streams them into the QWP test server; the time from the first
+// publish to the commit covering the last, and each message's publish-to-
+// commit latency.
+struct bridge_run {
+    double seconds = 0;
+    std::vector<double> latency_ms;
+};
+
+result<bridge_run> run_bridge_once(std::uint16_t tp_port, const std::string& conf, std::size_t rows, std::size_t updates,
+                                   std::size_t rate, std::chrono::milliseconds commit) {
+    reactor r;
+    auto feed = r.block_on(kdb::connection::connect_tcp("127.0.0.1", tp_port));
+    if (!feed) return feed.error();
+    std::vector<std::string_view> syms(rows);
+    std::vector<double> px(rows);
+    std::vector<std::int64_t> sizes(rows);
+    for (std::size_t i = 0; i < rows; ++i) {
+        syms[i] = i % 3 == 0 ? "AAPL" : i % 3 == 1 ? "MSFT" : "GOOG";
+        px[i] = 100.0 + static_cast<double>(i % 100) / 4;
+        sizes[i] = static_cast<std::int64_t>(i);
+    }
+    bridge::options o;
+    o.progress_table.clear();  // the figure is the rows' own path
+    o.commit_time = commit;
+    o.batch_time = commit;
+    std::stop_source stop;
+    notifier changed;
+    std::int64_t first = kdb::null_long, committed = kdb::null_long;
+    std::vector<clock::time_point> sent(updates);
+    std::size_t next_latency = 0;
+    bridge_run out;
+    out.latency_ms.reserve(updates);
+    auto on_status = [&](const bridge::status& st) {
+        if (st.commits == 0) first = st.resumed_from;
+        committed = st.committed_pos;
+        const auto now = clock::now();
+        while (first != kdb::null_long && committed != kdb::null_long && next_latency < updates &&
+               first + static_cast<std::int64_t>(next_latency) <= committed && sent[next_latency] != clock::time_point{})
+            out.latency_ms.push_back(std::chrono::duration<double, std::milli>(now - sent[next_latency++]).count());
+        changed.notify_all();
+    };
+    std::optional<result<void>> ended;
+    auto run = [&]() -> task<void> {
+        ended = co_await bridge::run("127.0.0.1:" + std::to_string(tp_port), conf, o, on_status, op_options(stop.get_token()));
+        changed.notify_all();
+    };
+    auto drive = [&]() -> task<result<void>> {
+        while (first == kdb::null_long && !ended) (void)co_await changed.wait();
+        if (ended) co_return ended->error();
+        const auto start = clock::now();
+        for (std::size_t i = 0; i < updates; ++i) {
+            if (rate) (void)co_await sleep_until(start + std::chrono::nanoseconds(i * 1'000'000'000ull / rate));
+            auto cols = kdb::new_list_of(kdb::new_symbol_list(std::span<const std::string_view>(syms)), kdb::new_float_list(px),
+                                         kdb::new_long_list(sizes));
+            sent[i] = clock::now();
+            auto w = co_await feed->send_async(kdb::new_list_of(kdb::new_symbol(".u.upd"), kdb::new_symbol("trade"), std::move(cols)));
+            if (!w) co_return w;
+        }
+        const std::int64_t last = first + static_cast<std::int64_t>(updates) - 1;
+        while ((committed == kdb::null_long || committed < last) && !ended) (void)co_await changed.wait();
+        out.seconds = std::chrono::duration<double>(clock::now() - start).count();
+        stop.request_stop();
+        co_return result<void>{};
+    };
+    auto [d, _] = r.block_on(when_all(drive(), run()));
+    feed->close();
+    if (!d) return d.error();
+    if (ended && *ended && !(*ended)) return ended->error();
+    return out;
+}
+
+// The QWP half alone: the same rows as chunks of the bridge's batch size,
+// flushed and committed at the end.
+result<double> qwp_alone_seconds(const std::string& conf, std::size_t rows, std::size_t updates) {
+    reactor r;
+    const std::size_t batch = std::min<std::size_t>(rows * updates, 100'000);
+    std::vector<std::int32_t> codes(batch);
+    std::vector<double> px(batch);
+    std::vector<std::int64_t> sizes(batch), ts(batch);
+    const std::string_view dict[] = {"AAPL", "MSFT", "GOOG"};
+    for (std::size_t i = 0; i < batch; ++i) {
+        codes[i] = static_cast<std::int32_t>(i % rows % 3);
+        px[i] = 100.0 + static_cast<double>(i % 100) / 4;
+        sizes[i] = static_cast<std::int64_t>(i % rows);
+        ts[i] = 1'700'000'000'000'000'000LL + static_cast<std::int64_t>(i);
+    }
+    double secs = 0;
+    auto body = [&]() -> task<result<void>> {
+        auto s = co_await qwp::sender::connect(conf);
+        if (!s) co_return s.error();
+        const auto t0 = clock::now();
+        for (std::size_t done = 0; done < rows * updates; done += batch) {
+            const std::size_t n = std::min(batch, rows * updates - done);
+            qwp::chunk c("trade", n);
+            c.symbol("sym", std::span<const std::int32_t>(codes), std::span<const std::string_view>(dict));
+            c.column("price", std::span<const double>(px));
+            c.column("size", std::span<const std::int64_t>(sizes));
+            c.designated(ts);
+            auto f = co_await s->flush(c);
+            if (!f) co_return f;
+        }
+        auto y = co_await s->sync();
+        if (!y) co_return y;
+        secs = std::chrono::duration<double>(clock::now() - t0).count();
+        co_return result<void>{};
+    };
+    auto b = r.block_on(body());
+    if (!b) return b.error();
+    return secs;
+}
+
+// Tickerplant -> bridge -> QWP test server: rows/s to acknowledged commit
+// and publish-to-commit latency, next to the two halves alone in the same
+// run (the tickerplant to a subscriber, as kdb-tick measures it; QWP ingest
+// of the same rows).
+result<std::vector<measurement>> bridge_scenario(const setting& s, const context& ctx) {
+    const cli& args = ctx.args;
+    const std::size_t rows = std::max<std::size_t>(1, size_knob(s, "rows", 100));
+    const std::size_t updates = std::max<std::size_t>(1, size_knob(s, "updates", 5000));
+    const std::size_t rate = size_knob(s, "rate", 0);
+    const auto commit = std::chrono::milliseconds(size_knob(s, "commit-ms", 10));
+    std::unique_ptr<tickerplant_thread> tp;
+    std::unique_ptr<qwp::test_server_thread> qs;
+    try {
+        tp = std::make_unique<tickerplant_thread>();
+        qwp::test_server_options o;
+        o.keep_rows = false;
+        qs = std::make_unique<qwp::test_server_thread>(o);
+    } catch (const std::system_error& e) {
+        return e.code();
+    }
+    const std::string conf = qs->server().conf();
+    // The tickerplant alone: the kdb-tick scenario's measurement of the same updates.
+    setting tick = {{"rows", std::to_string(rows)}, {"updates", std::to_string(updates)}, {"rate", std::to_string(rate)}};
+    cli once = args;
+    once.repetitions = 1;
+    once.warmup = 0;
+    context tick_ctx{once, nullptr, std::nullopt};
+    std::vector<double> bridged, tick_alone, qwp_alone, latency;
+    for (int i = 0; i < args.warmup + args.repetitions; ++i) {
+        auto b = run_bridge_once(tp->port(), conf, rows, updates, rate, commit);
+        if (!b) return b.error();
+        auto t = kdb_tick(tick, tick_ctx);
+        if (!t) return t.error();
+        auto q = qwp_alone_seconds(conf, rows, updates);
+        if (!q) return q.error();
+        if (i < args.warmup) continue;
+        const double n = static_cast<double>(rows * updates);
+        bridged.push_back(n / b->seconds);
+        latency.insert(latency.end(), b->latency_ms.begin(), b->latency_ms.end());
+        for (const auto& m : *t)
+            if (m.metric == "rows/s") tick_alone.push_back(m.value.median);
+        qwp_alone.push_back(n / *q);
+    }
+    const double tick_ceiling = summarize(tick_alone).median, qwp_ceiling = summarize(qwp_alone).median;
+    const bool tick_slower = tick_ceiling < qwp_ceiling;
+    return std::vector<measurement>{
+        figure(s, "rows/s", bridged, std::min(tick_ceiling, qwp_ceiling),
+               tick_slower ? "the slower half alone: tickerplant to a subscriber" : "the slower half alone: QWP ingest of the same rows"),
+        figure(s, "tickerplant alone rows/s", tick_alone),
+        figure(s, "QWP ingest alone rows/s", qwp_alone),
+        figure(s, "publish to commit ms p50", {percentile(latency, 0.5)}, {}, {}, false),
+        figure(s, "publish to commit ms p99", {percentile(latency, 0.99)}, {}, {}, false),
+    };
+}
+
 // ------------------------------------------------------------ reactor
 
 // A connected loopback TCP pair (TCP_NODELAY on both ends).
@@ -872,6 +1044,9 @@ const std::vector<scenario>& scenarios() {
          {"rows", "updates", "rate"}, kdb_tick},
         {"kdb-query", "kdb+ sync queries into the built-in server or --conf host:port",
          {"outstanding", "connections", "queries"}, kdb_query},
+        {"bridge", "tickerplant -> qwire's bridge -> QWP test server: rows/s to commit and publish-to-commit latency, "
+                   "next to the tickerplant alone and QWP ingest alone",
+         {"rows", "updates", "rate", "commit-ms"}, bridge_scenario},
     };
     return all;
 }
