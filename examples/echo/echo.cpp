@@ -40,15 +40,17 @@ struct address {
     std::uint16_t port = 0;
 };
 
-// host:port with a port in 1..65535; the error says what is wrong.
-result<address> parse_host_port(const std::string& s) {
+// host:port with a port in 1..65535 (0 too for a server: any free port);
+// the error says what is wrong.
+result<address> parse_host_port(const std::string& s, bool any_port = false) {
     const auto colon = s.rfind(':');
     if (colon == std::string::npos) return error(std::make_error_code(std::errc::invalid_argument), "'" + s + "': expected host:port");
     unsigned v = 0;
     const char* first = s.data() + colon + 1;
     const auto [p, ec] = std::from_chars(first, s.data() + s.size(), v);
-    if (ec != std::errc{} || p != s.data() + s.size() || p == first || v == 0 || v > 65535)
-        return error(std::make_error_code(std::errc::invalid_argument), "'" + s + "': the port must be a number in 1..65535");
+    if (ec != std::errc{} || p != s.data() + s.size() || p == first || (v == 0 && !any_port) || v > 65535)
+        return error(std::make_error_code(std::errc::invalid_argument),
+                     "'" + s + "': the port must be a number in " + (any_port ? "0" : "1") + "..65535");
     return address{s.substr(0, colon), static_cast<std::uint16_t>(v)};
 }
 
@@ -192,7 +194,7 @@ task<int> client(transport t, std::string where, std::size_t count) {
 
 result<acceptor> listen(transport t, const std::string& where) {
     if (t == transport::unix_socket) return unix_listen(where);
-    auto a = parse_host_port(where);
+    auto a = parse_host_port(where, true);
     if (!a) return a.error();
     return tcp_listen(a->host, a->port);
 }
@@ -236,7 +238,7 @@ int main(int argc, char** argv) {
         }
         const transport t = transport_name == "tcp" ? transport::tcp : transport_name == "unix" ? transport::unix_socket : transport::tls;
         if (t != transport::unix_socket) {
-            if (auto a = parse_host_port(address); !a) {
+            if (auto a = parse_host_port(address, mode == "server"); !a) {
                 std::fprintf(stderr, "address: %s\n", std::string(a.error().detail()).c_str());
                 return 2;
             }
