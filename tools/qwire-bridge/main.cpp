@@ -54,12 +54,7 @@ int main(int argc, char** argv) {
         ->check(examples::parsed_by([](const std::string& v) { return kdb::parse_address(v); }, "ADDRESS"));
     app.add_option("--conf", conf, "QuestDB's connect string, e.g. \"ws::addr=127.0.0.1:9000;\"")
         ->required()
-        ->check(CLI::Validator(
-            [](std::string& v) {
-                auto c = qwp::config::parse(v);
-                return c ? std::string() : std::string(c.error().detail());
-            },
-            "CONNECT"));
+        ->check(examples::parsed_by([](const std::string& v) { return qwp::config::parse(v); }, "CONNECT"));
     app.add_option("--tables", tables, "tables to follow (default: all but internal ones)")->delimiter(',');
     app.add_option("--syms", syms, "syms to follow (default: all)")->delimiter(',');
     app.add_option("--timestamp", timestamps,

@@ -22,12 +22,7 @@ int main(int argc, char** argv) {
     examples::add_port_option(app, port, "TCP port on 127.0.0.1, and kdb+'s Unix socket @/tmp/kx.PORT");
     app.add_option("--conf", conf, "QuestDB's connect string, e.g. \"ws::addr=127.0.0.1:9000;\" (its credentials are QuestDB's)")
         ->required()
-        ->check(CLI::Validator(
-            [](std::string& v) {
-                auto c = qwp::config::parse(v);
-                return c ? std::string() : std::string(c.error().detail());
-            },
-            "CONNECT"));
+        ->check(examples::parsed_by([](const std::string& v) { return qwp::config::parse(v); }, "CONNECT"));
     app.add_option("--user", user, "only these q credentials get in (user:password)");
     server_cli.add(app);
     if (auto rc = examples::parse(app, argc, argv)) return *rc;
