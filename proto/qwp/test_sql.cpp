@@ -318,7 +318,8 @@ struct accumulator {
         ++count;
         if (integral(t)) {
             const std::int64_t v = integer_at(*c, row);
-            isum += v;
+            // A LONG sum wraps as QuestDB's does; no signed overflow here.
+            isum = static_cast<std::int64_t>(static_cast<std::uint64_t>(isum) + static_cast<std::uint64_t>(v));
             sum += static_cast<double>(v);
             if (!ibest || (fn == agg::min ? v < *ibest : v > *ibest)) ibest = v;
         } else {

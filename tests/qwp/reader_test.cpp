@@ -194,6 +194,10 @@ TEST_CASE("qwp test server: the SQL subset (columns, WHERE, aggregates, LIMIT) a
         CHECK(w.columns[0].values<std::int64_t>()[2] == 61);
         CHECK(w.columns[1].text(0) == "MSFT");
 
+        // Large LONGs: the sum wraps (as QuestDB's does), max is exact.
+        auto big = co_await ask(rd, "SELECT max(timestamp), sum(timestamp) FROM quotes");
+        REQUIRE(big.error.empty());
+        CHECK(big.columns[0].values<std::int64_t>()[0] == 1700000000000000099LL);
         auto none = co_await ask(rd, "SELECT count() FROM quotes WHERE size > 1000");
         REQUIRE(none.error.empty());
         CHECK(none.columns[0].values<std::int64_t>()[0] == 0);
