@@ -10,7 +10,8 @@
 // (NULL as null; symbols and varchar as strings; the designated timestamp
 // under "timestamp"; binary, uuid and long256 as hex strings; decimals as
 // decimal strings.) Committed rows are also kept in memory and answer
-// egress queries on /read/v1 (SELECT * FROM t [LIMIT n]). --help lists the
+// egress queries on /read/v1 (a SQL subset: test_sql.hpp); --keep none
+// checks every byte but keeps nothing (for benchmarks). --help lists the
 // limits (memory a connection may hold uncommitted, idle and upgrade
 // timeouts, connections) and the fault injection knobs for chaos tests.
 // These options and this output are kept stable: outside checks use them.
@@ -18,6 +19,7 @@
 
 #include <qwire/proto/qwp/test_server.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -32,6 +34,15 @@ int main(int argc, char** argv) {
     std::uint64_t handshake_ms = static_cast<std::uint64_t>(o.handshake_timeout.count());
     app.add_option("--port", o.port, "TCP port on 127.0.0.1 (0: any free one)")->check(CLI::Range(0, 65535))->capture_default_str();
     app.add_option("--dump", dump, "append every committed row to this file as a JSON line");
+    std::string keep = "all";
+    app.add_option("--keep", keep, "all: keep committed rows (for egress and --dump); none: validate every byte, keep nothing")
+        ->check(CLI::IsMember({"all", "none"}))
+        ->capture_default_str();
+    app.add_flag("--durable-ack", o.durable_ack, "offer durable acks (a DURABLE_ACK after each OK) to clients that ask");
+    std::size_t max_batch = o.max_batch;
+    app.add_option("--max-batch-bytes", max_batch, "the batch size advertised in X-QWP-Max-Batch-Size")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{(16 << 20) - 14}))
+        ->capture_default_str();
     app.add_option("--user", user, "require Basic auth with these credentials (user:password)");
     app.add_option("--token", o.token, "require this Bearer token");
     auto* cert = app.add_option("--tls-cert", o.tls_cert, "serve wss with this PEM certificate")->check(CLI::ExistingFile);
@@ -69,6 +80,13 @@ int main(int argc, char** argv) {
         o.username = user.substr(0, colon);
         o.password = colon == std::string::npos ? "" : user.substr(colon + 1);
     }
+    if (keep == "none" && !dump.empty()) {
+        std::fprintf(stderr, "--keep none: --dump needs the rows kept\n");
+        return 2;
+    }
+    o.keep_rows = keep == "all";
+    o.max_batch = max_batch;
+    o.max_frame = std::max(o.max_frame, max_batch + 14);
     o.idle_timeout = std::chrono::milliseconds(idle_ms);
     o.ack_delay = std::chrono::milliseconds(ack_delay_ms);
     o.handshake_timeout = std::chrono::milliseconds(handshake_ms);
