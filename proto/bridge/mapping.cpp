@@ -133,7 +133,7 @@ result<void> table_batch::plan(const k& rows) {
 result<void> table_batch::append(const k& rows, std::chrono::sys_days day) {
     if (!rows.is_table()) return error(errc::unmappable, "table " + table_ + ": the update is not a table");
     const bool fresh = plan_.empty() && !ts_col_;
-    auto checked = check(rows);
+    auto checked = check(rows, day);
     if (!checked) {
         if (fresh) {  // the first update sets the plan only when it is taken
             plan_.clear();
@@ -148,7 +148,7 @@ result<void> table_batch::append(const k& rows, std::chrono::sys_days day) {
     return {};
 }
 
-result<std::size_t> table_batch::check(const k& rows) {
+result<std::size_t> table_batch::check(const k& rows, std::chrono::sys_days day) {
     if (auto p = plan(rows); !p) return p.error();
     const std::size_t n = rows.count();
     const auto cols = rows.columns().value();
@@ -156,14 +156,36 @@ result<std::size_t> table_batch::check(const k& rows) {
     std::size_t bytes = 0;
     for (std::size_t i = 0; i < cols.items().size(); ++i) {
         const k& c = cols.items()[i];
+        auto out_of_range = [&](std::size_t r) {
+            return error(errc::unmappable, "table " + table_ + ", column " + std::string(names[i]) + ", row " + std::to_string(r) +
+                                               ": the time is outside what QuestDB's timestamps hold");
+        };
         if (ts_col_ && i == *ts_col_) {
             const auto v = c.get_long_list().value();
-            for (std::size_t r = 0; r < n; ++r)
+            const std::int64_t base = ts_kind_ == qtype::timestamp ? kdb::epoch_offset_ns
+                                                                   : std::int64_t{day.time_since_epoch().count()} * ns_per_day;
+            for (std::size_t r = 0; r < n; ++r) {
                 if (v[r] == kdb::null_long || v[r] == kdb::inf_long || v[r] == -kdb::inf_long)
                     return error(errc::bad_timestamp, "table " + table_ + ", column " + std::string(names[i]) + ", row " +
                                                           std::to_string(r) + ": the designated timestamp is null or infinite");
+                std::int64_t shifted;
+                if (__builtin_add_overflow(v[r], base, &shifted)) return out_of_range(r);
+            }
             bytes += 8 * n;
             continue;
+        }
+        if (c.type() == qtype::timestamp) {
+            const auto v = c.get_long_list().value();
+            for (std::size_t r = 0; r < n; ++r) {
+                std::int64_t shifted;
+                if (v[r] != kdb::null_long && v[r] != kdb::inf_long && v[r] != -kdb::inf_long &&
+                    __builtin_add_overflow(v[r], kdb::epoch_offset_ns, &shifted))
+                    return out_of_range(r);
+            }
+        } else if (c.type() == qtype::datetime) {
+            const auto v = c.get_float_list().value();
+            for (std::size_t r = 0; r < n; ++r)
+                if (std::isfinite(v[r]) && std::fabs(v[r]) > 1e8) return out_of_range(r);  // past 270,000 years
         }
         if (c.type() == qtype::list) {
             for (std::size_t r = 0; r < n; ++r) {
@@ -282,7 +304,7 @@ void table_batch::convert(std::size_t col, column_buffers& b) {
                 if (p.kind == qtype::timestamp) {
                     const std::int64_t v = c.get_long_list().value()[r];
                     present = v != kdb::null_long && v != kdb::inf_long && v != -kdb::inf_long;
-                    out = v + kdb::epoch_offset_ns;
+                    if (present) out = v + kdb::epoch_offset_ns;  // in range: check() made sure
                 } else if (p.kind == qtype::datetime) {
                     const double v = c.get_float_list().value()[r];
                     present = std::isfinite(v);
@@ -433,8 +455,17 @@ result<k> to_k(std::span<const qwp::decoded_column* const> pieces) {
         std::size_t at = 0;
         for (const auto* p : pieces) {
             const std::int64_t scale = p->type == qwp::type::timestamp ? 1000 : p->type == qwp::type::date ? 1'000'000 : 1;
-            for (std::size_t r = 0; r < p->rows; ++r, ++at)
-                dst[at] = p->is_null(r) ? kdb::null_long : p->get<std::int64_t>(r) * scale - kdb::epoch_offset_ns;
+            for (std::size_t r = 0; r < p->rows; ++r, ++at) {
+                if (p->is_null(r)) {
+                    dst[at] = kdb::null_long;
+                    continue;
+                }
+                std::int64_t ns;
+                if (__builtin_mul_overflow(p->get<std::int64_t>(r), scale, &ns) ||
+                    __builtin_sub_overflow(ns, kdb::epoch_offset_ns, &dst[at]))
+                    return bad(std::string(qwp::type_name(p->type)) + " at row " + std::to_string(at) +
+                               " is outside what a kdb+ timestamp holds");
+            }
         }
         return out;
     }

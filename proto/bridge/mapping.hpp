@@ -114,7 +114,7 @@ private:
     };
     result<void> plan(const kdb::k& rows);
     // Plans and checks an update; the bytes it adds.
-    result<std::size_t> check(const kdb::k& rows);
+    result<std::size_t> check(const kdb::k& rows, std::chrono::sys_days day);
     void convert(std::size_t col, column_buffers& b);
     void convert_timestamp();
 

@@ -132,6 +132,23 @@ TEST_CASE("bridge mapping: what cannot be mapped is an error naming the table an
     CHECK(e.error().detail() == "table trade, column px: not the column the table's first update had there");
     CHECK(batch.rows() == 1);
 
+    // Times QuestDB's timestamps cannot hold, either way.
+    auto far = new_table({"time", "p"}, {temporal(qtype::timespan, {1}), temporal(qtype::timestamp, {inf_long - 1})}).value();
+    table_batch far_batch("far");
+    e = far_batch.append(far, day);
+    REQUIRE(!e);
+    CHECK(e.error().detail() == "table far, column p, row 0: the time is outside what QuestDB's timestamps hold");
+    qwp::decoded_column micros;
+    micros.name = "ts";
+    micros.type = qwp::type::timestamp;
+    micros.rows = 1;
+    const std::int64_t huge = inf_long / 10;
+    micros.fixed.resize(8);
+    std::memcpy(micros.fixed.data(), &huge, 8);
+    auto back = bridge::to_k(micros);
+    REQUIRE(!back);
+    CHECK(back.error().detail() == "column ts: TIMESTAMP at row 0 is outside what a kdb+ timestamp holds");
+
     table_batch required("quote", bridge::timestamp_source{"ts", false});
     e = required.append(good, day);
     REQUIRE(!e);
