@@ -168,7 +168,7 @@ struct runner {
         frames_at_commit = out.counters().frames;
         bytes_at_commit = out.counters().bytes;
         ++st.commits;
-        st.committed_pos = committed - 1;
+        st.committed_pos = st.read_pos;  // everything read so far (next - 1 is no position after a .u.end)
         st.frames = out.counters().frames;
         st.in_flight = out.in_flight();
         if (progress) progress(st);
@@ -223,16 +223,9 @@ struct runner {
         const bool was_empty = b.empty();
         if (auto a = b.append(*rows, kdb::rt::position_day(m.pos)); !a) return a;
         if (was_empty) first_row[m.m.table] = clock::now();
-        // The lag: now minus the newest row's time, for a table that has one.
-        if (auto time = rows->column("time")) {
-            const auto v = time->get_long_list();
-            if (v && !v->empty() && v->back() != kdb::null_long) {
-                const std::int64_t when = time->type() == kdb::qtype::timestamp
-                                              ? v->back() + kdb::epoch_offset_ns
-                                              : kdb::rt::position_day(m.pos).time_since_epoch().count() * 86'400'000'000'000LL + v->back();
-                st.lag = std::chrono::system_clock::now().time_since_epoch() - nanoseconds(when);
-            }
-        }
+        // The lag: now minus the newest row's designated timestamp.
+        if (const auto newest = b.newest_timestamp())
+            st.lag = std::chrono::system_clock::now().time_since_epoch() - nanoseconds(*newest);
         return {};
     }
 
@@ -261,13 +254,14 @@ struct runner {
             ++st.messages;
             st.read_pos = m->pos;
             st.live_pos = sub.live_position();
-            // After .u.end the next message is the next day's first.
-            next = m->m.function == ".u.end" ? kdb::rt::position(kdb::rt::position_day(m->pos) + std::chrono::days(1), 0) : m->pos + 1;
             if (m->m.function == ".u.end") {
+                // The day is over: its rows are committed, and the next message is the next day's first.
+                next = kdb::rt::position(kdb::rt::position_day(m->pos) + std::chrono::days(1), 0);
                 auto c = co_await commit();
                 if (!c) co_return c;
                 continue;
             }
+            next = m->pos + 1;
             auto r = co_await maintain();
             if (!r) co_return r;
         }

@@ -50,6 +50,9 @@ std::string kdb_type_name(kdb::type_t t) {
 
 void set_bit(std::vector<std::uint8_t>& bits, std::size_t i) { bits[i >> 3] |= static_cast<std::uint8_t>(1u << (i & 7)); }
 
+// A timestamp or timespan that is neither null nor infinite.
+bool finite_time(std::int64_t v) { return v != kdb::null_long && v != kdb::inf_long && v != -kdb::inf_long; }
+
 }  // namespace
 
 const std::error_category& category() noexcept {
@@ -162,10 +165,9 @@ result<std::size_t> table_batch::check(const k& rows, std::chrono::sys_days day)
         };
         if (ts_col_ && i == *ts_col_) {
             const auto v = c.get_long_list().value();
-            const std::int64_t base = ts_kind_ == qtype::timestamp ? kdb::epoch_offset_ns
-                                                                   : std::int64_t{day.time_since_epoch().count()} * ns_per_day;
+            const std::int64_t base = designated_base(day);
             for (std::size_t r = 0; r < n; ++r) {
-                if (v[r] == kdb::null_long || v[r] == kdb::inf_long || v[r] == -kdb::inf_long)
+                if (!finite_time(v[r]))
                     return error(errc::bad_timestamp, "table " + table_ + ", column " + std::string(names[i]) + ", row " +
                                                           std::to_string(r) + ": the designated timestamp is null or infinite");
                 std::int64_t shifted;
@@ -178,8 +180,7 @@ result<std::size_t> table_batch::check(const k& rows, std::chrono::sys_days day)
             const auto v = c.get_long_list().value();
             for (std::size_t r = 0; r < n; ++r) {
                 std::int64_t shifted;
-                if (v[r] != kdb::null_long && v[r] != kdb::inf_long && v[r] != -kdb::inf_long &&
-                    __builtin_add_overflow(v[r], kdb::epoch_offset_ns, &shifted))
+                if (finite_time(v[r]) && __builtin_add_overflow(v[r], kdb::epoch_offset_ns, &shifted))
                     return out_of_range(r);
             }
         } else if (c.type() == qtype::datetime) {
@@ -211,8 +212,6 @@ void table_batch::clear() {
 
 void table_batch::convert(std::size_t col, column_buffers& b) {
     const column_plan& p = plan_[col];
-    // The column's index in the updates (the designated one is skipped).
-    const std::size_t at = ts_col_ && col >= *ts_col_ ? col + 1 : col;
     b.values.clear();
     b.validity.assign((rows_ + 7) / 8, 0);
     b.offsets.assign(1, 0);
@@ -225,7 +224,7 @@ void table_batch::convert(std::size_t col, column_buffers& b) {
     }
     std::size_t row = 0;
     for (const k& u : updates_) {
-        const k c = u.columns().value().items()[at];
+        const k& c = source(u, col);
         const std::size_t n = c.count();
         switch (p.kind) {
         case qtype::boolean: {
@@ -303,7 +302,7 @@ void table_batch::convert(std::size_t col, column_buffers& b) {
                 bool present = true;
                 if (p.kind == qtype::timestamp) {
                     const std::int64_t v = c.get_long_list().value()[r];
-                    present = v != kdb::null_long && v != kdb::inf_long && v != -kdb::inf_long;
+                    present = finite_time(v);
                     if (present) out = v + kdb::epoch_offset_ns;  // in range: check() made sure
                 } else if (p.kind == qtype::datetime) {
                     const double v = c.get_float_list().value()[r];
@@ -336,14 +335,28 @@ void table_batch::convert(std::size_t col, column_buffers& b) {
     }
 }
 
+const k& table_batch::source(const k& update, std::size_t col) const {
+    // The designated column is not in the plan: those after it sit one further on.
+    return update.node().items[1].node().items[ts_col_ && col >= *ts_col_ ? col + 1 : col];
+}
+
+std::int64_t table_batch::designated_base(std::chrono::sys_days day) const {
+    return ts_kind_ == qtype::timestamp ? kdb::epoch_offset_ns : std::int64_t{day.time_since_epoch().count()} * ns_per_day;
+}
+
+std::optional<std::int64_t> table_batch::newest_timestamp() const {
+    if (!ts_col_ || updates_.empty()) return std::nullopt;
+    const auto v = updates_.back().node().items[1].node().items[*ts_col_].get_long_list().value();
+    if (v.empty()) return std::nullopt;
+    return v.back() + designated_base(days_.back());
+}
+
 void table_batch::convert_timestamp() {
     designated_.clear();
     designated_.reserve(rows_);
     for (std::size_t u = 0; u < updates_.size(); ++u) {
-        const auto v = updates_[u].columns().value().items()[*ts_col_].get_long_list().value();
-        const std::int64_t base = ts_kind_ == qtype::timestamp
-                                      ? kdb::epoch_offset_ns
-                                      : std::int64_t{days_[u].time_since_epoch().count()} * ns_per_day;
+        const auto v = updates_[u].node().items[1].node().items[*ts_col_].get_long_list().value();
+        const std::int64_t base = designated_base(days_[u]);
         for (const std::int64_t x : v) designated_.push_back(x + base);
     }
 }
@@ -353,13 +366,12 @@ result<qwp::chunk> table_batch::chunk() {
     if (rows_ == 0) return c;
     for (std::size_t i = 0; i < plan_.size(); ++i) {
         const column_plan& p = plan_[i];
-        const std::size_t at = ts_col_ && i >= *ts_col_ ? i + 1 : i;
         qwp::column_view v;
         v.name = p.name;
         v.type = p.out;
         v.rows = rows_;
         if (p.by_reference && updates_.size() == 1) {
-            v.values = updates_.front().columns().value().items()[at].node().data.data();
+            v.values = source(updates_.front(), i).node().data.data();
             c.add(v);
             continue;
         }

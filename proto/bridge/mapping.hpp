@@ -86,6 +86,9 @@ public:
     // About what the rows take on the wire.
     std::size_t bytes() const noexcept { return bytes_; }
     bool empty() const noexcept { return rows_ == 0; }
+    // The newest row's designated timestamp (ns since 1970), when the table
+    // has a designated column and rows are waiting.
+    std::optional<std::int64_t> newest_timestamp() const;
     const std::string& table() const noexcept { return table_; }
 
     // The collected rows as a chunk; it borrows from this batch, valid until
@@ -117,6 +120,11 @@ private:
     result<std::size_t> check(const kdb::k& rows, std::chrono::sys_days day);
     void convert(std::size_t col, column_buffers& b);
     void convert_timestamp();
+    // Column col of the plan in an update (a checked table).
+    const kdb::k& source(const kdb::k& update, std::size_t col) const;
+    // What the designated column's values are shifted by (to 1970's epoch,
+    // and a timespan onto its update's day).
+    std::int64_t designated_base(std::chrono::sys_days day) const;
 
     std::string table_;
     timestamp_source ts_;

@@ -51,6 +51,11 @@ struct connection::state {
         if (p.waiter) r->schedule(std::exchange(p.waiter, {}));
     }
 
+    // Resumes the coroutine waiting in receive(), if one is.
+    void wake_receiver() {
+        if (receiver) r->schedule(std::exchange(receiver, {}));
+    }
+
     void fail(std::error_code ec) {
         if (closed) return;
         closed = true;
@@ -60,7 +65,7 @@ struct connection::state {
             pending_queries.pop_front();
             complete(*p, failure);
         }
-        if (receiver) r->schedule(std::exchange(receiver, {}));
+        wake_receiver();
         if (paused_reader) r->schedule(std::exchange(paused_reader, {}));
         sess.shutdown();
     }
@@ -130,12 +135,12 @@ task<void> read_loop(std::shared_ptr<connection::state> s) {
                     co_return;
                 }
                 s->inbox.push_back(std::move(*m));
-                if (s->receiver) s->r->schedule(std::exchange(s->receiver, {}));
+                s->wake_receiver();
                 break;
             }
             case msg_type::async:
                 s->inbox.push_back(std::move(*m));
-                if (s->receiver) s->r->schedule(std::exchange(s->receiver, {}));
+                s->wake_receiver();
                 break;
         }
         struct room_awaiter {
@@ -269,13 +274,15 @@ task<result<void>> connection::send_async(k message, op_options o) {
     co_return co_await s->sess.write_message(message, msg_type::async, std::move(o));
 }
 
-task<result<message>> connection::receive() { co_return co_await receive(op_options{}); }
-
 namespace {
 
 // Wakes a receive() waiting past its deadline, unless it was stopped first
 // (a message came): the receiver handle is then someone else's.
-task<void> receive_timer(std::shared_ptr<connection::state> s, clock::time_point deadline, std::stop_token stop);
+task<void> receive_timer(std::shared_ptr<connection::state> s, clock::time_point deadline, std::stop_token stop) {
+    auto slept = co_await sleep_until(deadline, stop);
+    if (!slept || stop.stop_requested()) co_return;
+    s->wake_receiver();
+}
 
 }  // namespace
 
@@ -299,12 +306,9 @@ task<result<message>> connection::receive(op_options o) {
             s->r->spawn(receive_timer(s, *o.deadline, timer->get_token()));
         }
         // A stop wakes the receiver (on the reactor's thread) to see it.
-        auto wake = [s] {
-            if (s->receiver) s->r->schedule(std::exchange(s->receiver, {}));
-        };
-        auto on_stop = [s, wake] {
-            if (s->r->on_owner_thread()) wake();
-            else s->r->post(wake);
+        auto on_stop = [s] {
+            if (s->r->on_owner_thread()) s->wake_receiver();
+            else s->r->post([s] { s->wake_receiver(); });
         };
         std::optional<std::stop_callback<decltype(on_stop)>> cb;
         if (o.stop.stop_possible()) cb.emplace(o.stop, on_stop);
@@ -317,16 +321,6 @@ task<result<message>> connection::receive(op_options o) {
     if (s->paused_reader) s->r->schedule(std::exchange(s->paused_reader, {}));
     co_return m;
 }
-
-namespace {
-
-task<void> receive_timer(std::shared_ptr<connection::state> s, clock::time_point deadline, std::stop_token stop) {
-    auto slept = co_await sleep_until(deadline, stop);
-    if (!slept || stop.stop_requested()) co_return;
-    if (s->receiver) s->r->schedule(std::exchange(s->receiver, {}));
-}
-
-}  // namespace
 
 void connection::set_sync_handler(std::function<result<k>(const k&)> handler) {
     if (s_) s_->sync_handler = std::move(handler);

@@ -77,12 +77,11 @@ public:
     // An async message (no response).
     task<result<void>> send_async(k message, op_options o = {});
     // The next message the server pushed (async; or sync, already answered).
-    // Ends with an error when the connection closes (close() ends a wait).
-    task<result<message>> receive();
-    // The same, giving up at o.deadline (std::errc::timed_out) or o.stop
+    // Ends with an error when the connection closes (close() ends a wait),
+    // or gives up at o.deadline (std::errc::timed_out) or o.stop
     // (operation_canceled); no message is lost: one arriving later is the
     // next receive's.
-    task<result<message>> receive(op_options o);
+    task<result<message>> receive(op_options o = {});
 
     // Answers sync requests the server sends us (they also arrive, answered,
     // through receive()).

@@ -161,7 +161,8 @@ struct subscription::state {
                 }
             }
             const std::int64_t n = reader->records();
-            auto rec = d == date && n >= live_from ? std::nullopt : reader->next();  // the live stream has the rest of today
+            const bool live_has_rest = d == date && n >= live_from;  // the live stream delivers the rest of today
+            auto rec = live_has_rest ? std::nullopt : reader->next();
             if (rec) {
                 if (auto m = parse_tick_message(*rec)) return std::optional<message>(message{std::move(*m), position(d, n)});
                 continue;
@@ -169,7 +170,7 @@ struct subscription::state {
             const tick_log_scan scan = reader->scan();
             reader.reset();
             ++log_index;
-            if (scan.bad_tail && !(d == date && n >= live_from)) {
+            if (scan.bad_tail && !live_has_rest) {
                 if (on_bad_log) on_bad_log(file, scan);
                 else
                     log_line(log_level::warning, "rt: " + file + " has a bad tail after " + std::to_string(scan.valid_records) +

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "bridge/status_line.hpp"
 #include "peers/process.hpp"
 
 #include <unistd.h>
@@ -17,6 +18,8 @@
 
 using namespace qwire;
 using namespace qwire::kdb;
+using qwire::test::committed_through;
+using qwire::test::wait_committed;
 
 namespace {
 
@@ -72,30 +75,6 @@ std::int64_t publish(int port, std::int64_t first_id, std::size_t messages, std:
         }
         co_return (co_await pub.sync()).value();
     }(port, first_id, messages, rows));
-}
-
-// The position a status line says is committed ("committed through 20261203.00000001064").
-std::int64_t committed_through(const std::string& line) {
-    const auto at = line.find("committed through ");
-    if (at == std::string::npos) return null_long;
-    std::int64_t v = 0;
-    bool any = false;
-    for (std::size_t i = at + 18; i < line.size(); ++i) {
-        if (line[i] == '.') continue;
-        if (line[i] < '0' || line[i] > '9') break;
-        v = v * 10 + (line[i] - '0');
-        any = true;
-    }
-    return any ? v : null_long;
-}
-
-// Reads the bridge's status lines until one says `pos` is committed.
-void wait_committed(test::child_process& bridge, std::int64_t pos) {
-    for (std::string line;;) {
-        REQUIRE(bridge.read_line(line));  // the bridge ended early: its last words are in the log
-        INFO(line);
-        if (committed_through(line) != null_long && committed_through(line) >= pos) return;
-    }
 }
 
 // How many times each trade id arrived, from the server's committed rows.

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "bridge/status_line.hpp"
 #include "peers/process.hpp"
 
 #include <unistd.h>
@@ -77,16 +78,7 @@ TEST_CASE("bridge peers: javakdb queries qwire-qgw, QuestDB's Python client read
         }
         co_return (co_await pub.sync()).value();
     }(tp_port));
-    for (;;) {
-        REQUIRE(bridge.read_line(line));
-        const auto at = line.find("committed through ");
-        if (at == std::string::npos) continue;
-        std::string digits;
-        for (char c : line.substr(at + 18))
-            if (c >= '0' && c <= '9') digits += c;
-            else if (c != '.') break;
-        if (std::stoll(digits) >= next - 1) break;
-    }
+    test::wait_committed(bridge, next - 1);
 
     // javakdb, as a q client of the gateway (with the gateway's own credentials).
     test::child_process java("java -cp " QWIRE_JAVAKDB_CLASSPATH " KdbDriver rows " + std::to_string(gw_port) +
