@@ -27,6 +27,7 @@
 #include <liburing.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -621,6 +622,50 @@ std::int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(clk::now().time_since_epoch()).count();
 }
 
+// A feed on a thread (and reactor) of its own, as a feed process would be:
+// publishes `updates` messages into the tickerplant at `port`, paced at `rate`
+// updates/s or as fast as it can; make(i) builds message i just before it goes.
+class feed_thread {
+public:
+    feed_thread(std::uint16_t port, std::size_t updates, std::size_t rate, std::function<kdb::k(std::size_t)> make)
+        : thread_([this, port, updates, rate, make = std::move(make)] {
+              reactor r;
+              auto body = [&]() -> task<result<void>> {
+                  auto feed = co_await kdb::connection::connect_tcp("127.0.0.1", port);
+                  if (!feed) co_return feed.error();
+                  const auto start = clock::now();
+                  for (std::size_t i = 0; i < updates; ++i) {
+                      if (rate) (void)co_await sleep_until(start + std::chrono::nanoseconds(i * 1'000'000'000ull / rate));
+                      auto w = co_await feed->send_async(make(i));
+                      if (!w) co_return w;
+                  }
+                  // A round trip: the tickerplant has read everything before the feed closes.
+                  auto y = co_await feed->query(kdb::new_symbol(""));
+                  feed->close();
+                  if (!y && y.error() != kdb::errc::remote) co_return y.error();
+                  co_return result<void>{};
+              };
+              ended_ = r.block_on(body());
+          }) {}
+    feed_thread(const feed_thread&) = delete;
+    feed_thread& operator=(const feed_thread&) = delete;
+    ~feed_thread() {
+        if (thread_.joinable()) thread_.join();
+    }
+    // Waits for the feed to finish; what it ended with.
+    result<void> join() {
+        if (thread_.joinable()) thread_.join();
+        return ended_;
+    }
+
+private:
+    result<void> ended_;
+    std::thread thread_;
+};
+
+// One trade update, `.u.upd[`trade; columns].
+kdb::k trade_update(kdb::k cols) { return kdb::new_list_of(kdb::new_symbol(".u.upd"), kdb::new_symbol("trade"), std::move(cols)); }
+
 // Publish rate and publish-to-receive latency through the tickerplant: a
 // feed sends `updates` (`.u.upd; `trade; columns) messages of `rows` rows
 // (the first time field carries the send time); a subscriber receives them.
@@ -629,6 +674,7 @@ result<std::vector<measurement>> kdb_tick(const setting& s, const context& ctx) 
     const std::size_t rows = std::max<std::size_t>(1, size_knob(s, "rows", 100));
     const std::size_t updates = std::max<std::size_t>(1, size_knob(s, "updates", 2000));
     const std::size_t rate = size_knob(s, "rate", 0);  // updates/s; 0: as fast as the feed can
+    const bool own_thread = size_knob(s, "feed-thread", 0) != 0;  // the feed on a thread of its own
     std::unique_ptr<tickerplant_thread> tp;
     try {
         tp = std::make_unique<tickerplant_thread>();
@@ -646,21 +692,25 @@ result<std::vector<measurement>> kdb_tick(const setting& s, const context& ctx) 
     std::vector<double> px(rows, 100.5);
     std::vector<std::int64_t> sizes(rows, 100), times(rows, 0);
     std::vector<double> latency_us;
+    // An update: the first time field carries the send time.
+    auto make = [&](std::size_t) {
+        times[0] = now_ns();
+        return trade_update(kdb::new_list_of(kdb::new_temporal_list(kdb::qtype::timespan, times),
+                                             kdb::new_symbol_list(std::span<const std::string_view>(syms)),
+                                             kdb::new_float_list(px), kdb::new_long_list(sizes)));
+    };
     auto one_run = [&]() -> double {
+        std::optional<feed_thread> apart;
         auto publish = [&]() -> task<result<void>> {
+            if (own_thread) {
+                apart.emplace(tp->port(), updates, rate, make);
+                co_return result<void>{};
+            }
             const auto start = clock::now();
             for (std::size_t i = 0; i < updates; ++i) {
-                if (rate) {
-                    // Paced: the latency of one update, not of a queue.
-                    auto slept = co_await sleep_until(start + std::chrono::nanoseconds(i * 1'000'000'000ull / rate));
-                    (void)slept;
-                }
-                times[0] = now_ns();
-                auto cols = kdb::new_list_of(kdb::new_temporal_list(kdb::qtype::timespan, times),
-                                             kdb::new_symbol_list(std::span<const std::string_view>(syms)),
-                                             kdb::new_float_list(px), kdb::new_long_list(sizes));
-                auto msg = kdb::new_list_of(kdb::new_symbol(".u.upd"), kdb::new_symbol("trade"), std::move(cols));
-                auto w = co_await feed->send_async(std::move(msg));
+                // Paced: the latency of one update, not of a queue.
+                if (rate) (void)co_await sleep_until(start + std::chrono::nanoseconds(i * 1'000'000'000ull / rate));
+                auto w = co_await feed->send_async(make(i));
                 if (!w) co_return w;
             }
             co_return result<void>{};
@@ -681,6 +731,7 @@ result<std::vector<measurement>> kdb_tick(const setting& s, const context& ctx) 
         };
         std::tuple<result<void>, result<void>> rs;
         const double secs = seconds_of([&] { rs = r.block_on(when_all(publish(), receive())); });
+        if (apart && std::get<0>(rs)) std::get<0>(rs) = apart->join();
         if (!std::get<0>(rs)) throw std::system_error(std::get<0>(rs).error(), "kdb-tick publish");
         if (!std::get<1>(rs)) throw std::system_error(std::get<1>(rs).error(), "kdb-tick receive");
         return secs;
@@ -716,8 +767,6 @@ struct bridge_run {
 result<bridge_run> run_bridge_once(std::uint16_t tp_port, const std::string& conf, std::size_t rows, std::size_t updates,
                                    std::size_t rate, std::chrono::milliseconds commit) {
     reactor r;
-    auto feed = r.block_on(kdb::connection::connect_tcp("127.0.0.1", tp_port));
-    if (!feed) return feed.error();
     std::vector<std::string_view> syms(rows);
     std::vector<double> px(rows);
     std::vector<std::int64_t> sizes(rows);
@@ -733,17 +782,22 @@ result<bridge_run> run_bridge_once(std::uint16_t tp_port, const std::string& con
     std::stop_source stop;
     notifier changed;
     std::int64_t first = kdb::null_long, committed = kdb::null_long;
-    std::vector<clock::time_point> sent(updates);
+    // When each update went (ns on the steady clock; 0: not yet), written by the feed's thread.
+    std::vector<std::atomic<std::int64_t>> sent(updates);
     std::size_t next_latency = 0;
     bridge_run out;
     out.latency_ms.reserve(updates);
     auto on_status = [&](const bridge::status& st) {
         if (st.commits == 0) first = st.resumed_from;
         committed = st.committed_pos;
-        const auto now = clock::now();
+        const std::int64_t now = now_ns();
         while (first != kdb::null_long && committed != kdb::null_long && next_latency < updates &&
-               first + static_cast<std::int64_t>(next_latency) <= committed && sent[next_latency] != clock::time_point{})
-            out.latency_ms.push_back(std::chrono::duration<double, std::milli>(now - sent[next_latency++]).count());
+               first + static_cast<std::int64_t>(next_latency) <= committed) {
+            const std::int64_t at = sent[next_latency].load(std::memory_order_acquire);
+            if (at == 0) break;
+            out.latency_ms.push_back(static_cast<double>(now - at) / 1e6);
+            ++next_latency;
+        }
         changed.notify_all();
     };
     std::optional<result<void>> ended;
@@ -751,18 +805,18 @@ result<bridge_run> run_bridge_once(std::uint16_t tp_port, const std::string& con
         ended = co_await bridge::run("127.0.0.1:" + std::to_string(tp_port), conf, o, on_status, op_options(stop.get_token()));
         changed.notify_all();
     };
+    std::optional<feed_thread> feed;
     auto drive = [&]() -> task<result<void>> {
         while (first == kdb::null_long && !ended) (void)co_await changed.wait();
         if (ended) co_return ended->error();
         const auto start = clock::now();
-        for (std::size_t i = 0; i < updates; ++i) {
-            if (rate) (void)co_await sleep_until(start + std::chrono::nanoseconds(i * 1'000'000'000ull / rate));
+        // The feed on a thread of its own (a feed process of its own, in life).
+        feed.emplace(tp_port, updates, rate, [&](std::size_t i) {
             auto cols = kdb::new_list_of(kdb::new_symbol_list(std::span<const std::string_view>(syms)), kdb::new_float_list(px),
                                          kdb::new_long_list(sizes));
-            sent[i] = clock::now();
-            auto w = co_await feed->send_async(kdb::new_list_of(kdb::new_symbol(".u.upd"), kdb::new_symbol("trade"), std::move(cols)));
-            if (!w) co_return w;
-        }
+            sent[i].store(now_ns(), std::memory_order_release);
+            return trade_update(std::move(cols));
+        });
         const std::int64_t last = first + static_cast<std::int64_t>(updates) - 1;
         while ((committed == kdb::null_long || committed < last) && !ended) (void)co_await changed.wait();
         out.seconds = std::chrono::duration<double>(clock::now() - start).count();
@@ -770,7 +824,8 @@ result<bridge_run> run_bridge_once(std::uint16_t tp_port, const std::string& con
         co_return result<void>{};
     };
     auto [d, _] = r.block_on(when_all(drive(), run()));
-    feed->close();
+    if (feed)
+        if (auto f = feed->join(); !f) return f.error();
     if (!d) return d.error();
     if (ended && *ended && !(*ended)) return ended->error();
     return out;
@@ -838,7 +893,8 @@ result<std::vector<measurement>> bridge_scenario(const setting& s, const context
     }
     const std::string conf = qs->server().conf();
     // The tickerplant alone: the kdb-tick scenario's measurement of the same updates.
-    setting tick = {{"rows", std::to_string(rows)}, {"updates", std::to_string(updates)}, {"rate", std::to_string(rate)}};
+    setting tick = {{"rows", std::to_string(rows)}, {"updates", std::to_string(updates)}, {"rate", std::to_string(rate)},
+                    {"feed-thread", "1"}};
     cli once = args;
     once.repetitions = 1;
     once.warmup = 0;
@@ -1041,7 +1097,7 @@ const std::vector<scenario>& scenarios() {
         {"kdb-codec", "kdb+ encode/decode/compress/decompress vs memcpy (types as q type letters, data=random|repetitive)",
          {"rows", "symbols", "types", "data"}, kdb_codec},
         {"kdb-tick", "publish rate and publish-to-receive latency through the built-in tickerplant (rows per update)",
-         {"rows", "updates", "rate"}, kdb_tick},
+         {"rows", "updates", "rate", "feed-thread"}, kdb_tick},
         {"kdb-query", "kdb+ sync queries into the built-in server or --conf host:port",
          {"outstanding", "connections", "queries"}, kdb_query},
         {"bridge", "tickerplant -> qwire's bridge -> QWP test server: rows/s to commit and publish-to-commit latency, "
