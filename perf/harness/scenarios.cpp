@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -77,6 +78,14 @@ measurement figure(const setting& s, std::string metric, std::vector<double> sam
     m.ceiling_name = std::move(ceiling_name);
     m.higher_is_better = higher;
     return m;
+}
+
+// User plus system CPU time of every thread of this process so far.
+double process_cpu_seconds() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
 // Keeps the compiler from dropping work whose result nobody reads.
@@ -899,16 +908,27 @@ result<std::vector<measurement>> bridge_scenario(const setting& s, const context
     once.repetitions = 1;
     once.warmup = 0;
     context tick_ctx{once, nullptr, std::nullopt};
-    std::vector<double> bridged, tick_alone, qwp_alone, latency;
+    std::vector<double> bridged, tick_alone, qwp_alone, latency, cpu_bridged, cpu_tick, cpu_qwp;
+    const double n = static_cast<double>(rows * updates);
+    // CPU seconds (user + system, every thread of this process) per million rows.
+    auto cpu_per_m = [&](double before) { return (process_cpu_seconds() - before) / n * 1e6; };
     for (int i = 0; i < args.warmup + args.repetitions; ++i) {
+        double c0 = process_cpu_seconds();
         auto b = run_bridge_once(tp->port(), conf, rows, updates, rate, commit);
         if (!b) return b.error();
+        const double cb = cpu_per_m(c0);
+        c0 = process_cpu_seconds();
         auto t = kdb_tick(tick, tick_ctx);
         if (!t) return t.error();
+        const double ct = cpu_per_m(c0);
+        c0 = process_cpu_seconds();
         auto q = qwp_alone_seconds(conf, rows, updates);
         if (!q) return q.error();
+        const double cq = cpu_per_m(c0);
         if (i < args.warmup) continue;
-        const double n = static_cast<double>(rows * updates);
+        cpu_bridged.push_back(cb);
+        cpu_tick.push_back(ct);
+        cpu_qwp.push_back(cq);
         bridged.push_back(n / b->seconds);
         latency.insert(latency.end(), b->latency_ms.begin(), b->latency_ms.end());
         for (const auto& m : *t)
@@ -917,11 +937,20 @@ result<std::vector<measurement>> bridge_scenario(const setting& s, const context
     }
     const double tick_ceiling = summarize(tick_alone).median, qwp_ceiling = summarize(qwp_alone).median;
     const bool tick_slower = tick_ceiling < qwp_ceiling;
+    // The bridge does the work of both halves (decoding what the tickerplant
+    // sends, encoding what QuestDB takes) next to both peers: when the halves
+    // each keep the cores busy, what their CPU adds up to bounds it.
+    const double cores = std::max(1u, std::thread::hardware_concurrency());
+    const double halves_cpu = summarize(cpu_tick).median + summarize(cpu_qwp).median;
     return std::vector<measurement>{
         figure(s, "rows/s", bridged, std::min(tick_ceiling, qwp_ceiling),
                tick_slower ? "the slower half alone: tickerplant to a subscriber" : "the slower half alone: QWP ingest of the same rows"),
         figure(s, "tickerplant alone rows/s", tick_alone),
         figure(s, "QWP ingest alone rows/s", qwp_alone),
+        figure(s, "CPU s per M rows", cpu_bridged, halves_cpu, "the two halves' CPU added", false),
+        figure(s, "tickerplant alone CPU s per M rows", cpu_tick, {}, {}, false),
+        figure(s, "QWP ingest alone CPU s per M rows", cpu_qwp, {}, {}, false),
+        figure(s, "rows/s the halves' CPU allows", {cores * 1e6 / halves_cpu}),
         figure(s, "publish to commit ms p50", {percentile(latency, 0.5)}, {}, {}, false),
         figure(s, "publish to commit ms p99", {percentile(latency, 0.99)}, {}, {}, false),
     };

@@ -210,6 +210,65 @@ void table_batch::clear() {
     rows_ = bytes_ = 0;
 }
 
+namespace {
+
+// A name of at most 8 bytes packed into one word without a call to memcpy:
+// two overlapping 4-byte loads, or for 1 to 3 bytes the first, middle and
+// last; with the length, the word tells the name apart from every other
+// (s is not empty).
+inline std::uint64_t pack_short(std::string_view s) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    if (n >= 4) {
+        std::uint32_t lo, hi;
+        std::memcpy(&lo, p, 4);
+        std::memcpy(&hi, p + n - 4, 4);
+        return lo | std::uint64_t{hi} << 32;
+    }
+    return p[0] | std::uint64_t{p[n / 2]} << 8 | std::uint64_t{p[n - 1]} << 16;
+}
+
+}  // namespace
+
+inline std::uint64_t table_batch::symbol_index::hash(std::string_view s) noexcept {
+    if (s.size() > 8) return std::hash<std::string_view>{}(s);
+    const std::uint64_t h = (pack_short(s) ^ (std::uint64_t{s.size()} << 59)) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+std::int32_t table_batch::symbol_index::find(std::string_view s, std::span<const std::string_view> dict) const noexcept {
+    if (slots_.empty()) return -1;
+    const std::uint64_t h = hash(s), tag = h >> 32 << 32, mask = slots_.size() - 1;
+    const bool short_name = s.size() <= 8;
+    const std::uint64_t word = short_name ? pack_short(s) : 0;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+        const std::uint64_t e = slots_[i];
+        if (e == 0) return -1;
+        if ((e & ~0xffffffffULL) != tag) continue;
+        const auto code = static_cast<std::int32_t>((e & 0xffffffffULL) - 1);
+        const std::string_view d = dict[code];
+        if (d.size() == s.size() && (short_name ? pack_short(d) == word : d == s)) return code;
+    }
+}
+
+void table_batch::symbol_index::add(std::span<const std::string_view> dict) {
+    if (2 * (used_ + 1) > slots_.size()) {  // at most half full
+        slots_.assign(std::max<std::size_t>(64, 2 * slots_.size()), 0);
+        used_ = 0;
+        for (std::size_t c = 0; c + 1 < dict.size(); ++c) add(dict.first(c + 1));
+    }
+    const std::uint64_t h = hash(dict.back()), mask = slots_.size() - 1;
+    std::size_t i = h & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = (h >> 32 << 32) | static_cast<std::uint64_t>(dict.size());
+    ++used_;
+}
+
+void table_batch::symbol_index::clear() noexcept {
+    std::fill(slots_.begin(), slots_.end(), 0);
+    used_ = 0;
+}
+
 void table_batch::convert(std::size_t col, column_buffers& b) {
     const column_plan& p = plan_[col];
     b.values.clear();
@@ -267,13 +326,12 @@ void table_batch::convert(std::size_t col, column_buffers& b) {
             for (const std::string_view s : c.get_symbol_list().value()) {
                 std::int32_t code = 0;
                 if (!s.empty()) {
-                    auto it = b.index.find(s);
-                    if (it == b.index.end()) {
-                        const std::string_view kept = b.names.emplace_back(s);
-                        b.dict.push_back(kept);
-                        it = b.index.emplace(kept, static_cast<std::int32_t>(b.dict.size() - 1)).first;
+                    code = b.index.find(s, b.dict);
+                    if (code < 0) {
+                        b.dict.push_back(b.names.emplace_back(s));
+                        b.index.add(b.dict);
+                        code = static_cast<std::int32_t>(b.dict.size() - 1);
                     }
-                    code = it->second;
                     set_bit(b.validity, row);
                 }
                 b.codes.push_back(code);

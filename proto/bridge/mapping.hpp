@@ -41,7 +41,7 @@
 #include <deque>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <span>
 #include <vector>
 
 namespace qwire::bridge {
@@ -103,6 +103,22 @@ private:
         qwp::type out;
         bool by_reference;  // the K bytes are the QWP bytes
     };
+    // A symbol column's names to their codes: open addressing over a
+    // power-of-two table of (hash tag, code) words, the names in dict. Short
+    // names (the usual tickers) hash from one 8-byte load.
+    class symbol_index {
+    public:
+        // The code of s in dict, or -1.
+        std::int32_t find(std::string_view s, std::span<const std::string_view> dict) const noexcept;
+        // Records dict.back() (not in the index yet) under code dict.size() - 1.
+        void add(std::span<const std::string_view> dict);
+        void clear() noexcept;
+
+    private:
+        static std::uint64_t hash(std::string_view s) noexcept;
+        std::vector<std::uint64_t> slots_;  // high 32 bits: the hash's; low: code + 1 (0: empty)
+        std::size_t used_ = 0;
+    };
     struct column_buffers {
         std::vector<std::byte> values;
         std::vector<std::uint8_t> validity;
@@ -113,7 +129,7 @@ private:
         // encoder's id cache stays valid (bounded: cleared past max_symbols).
         std::deque<std::string> names;
         std::vector<std::string_view> dict;
-        std::unordered_map<std::string_view, std::int32_t> index;
+        symbol_index index;
     };
     result<void> plan(const kdb::k& rows);
     // Plans and checks an update; the bytes it adds.

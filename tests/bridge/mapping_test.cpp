@@ -154,3 +154,32 @@ TEST_CASE("bridge mapping: what cannot be mapped is an error naming the table an
     REQUIRE(!e);
     CHECK(e.error().detail() == "table quote has no column ts for the designated timestamp");
 }
+
+TEST_CASE("bridge mapping: symbols keep their names through the dictionary, many names and look-alikes") {
+    // Names whose packed words agree and only their lengths differ ("ab" and
+    // "abb", "ABCDE" and "ABCDBCDE"), names past 8 bytes, nulls, and enough
+    // distinct names that the index grows several times.
+    std::vector<std::string> names = {"ab", "abb", "a", "aa", "aaa", "ABCDE", "ABCDBCDE", "ABCD", "ABCDEFGH", "ABCDEFGHI",
+                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ", ""};
+    for (int i = 0; i < 3000; ++i) names.push_back("S" + std::to_string(i * 7919 % 10007));
+    std::vector<std::string> rows;
+    for (std::size_t i = 0; i < 9000; ++i) rows.push_back(names[(i * 31) % names.size()]);
+    table_batch batch("syms");
+    std::vector<k> want;
+    for (std::size_t from = 0; from < rows.size(); from += 3000) {
+        std::vector<std::string_view> part(rows.begin() + static_cast<std::ptrdiff_t>(from),
+                                           rows.begin() + static_cast<std::ptrdiff_t>(from + 3000));
+        std::vector<std::int64_t> t(part.size());
+        for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<std::int64_t>(from + i);
+        auto u = new_table({"time", "sym"}, {new_temporal_list(qtype::timespan, t), new_symbol_list(part)}).value();
+        REQUIRE(batch.append(u, day));
+    }
+    const auto back = round_trip(batch);
+    REQUIRE(back.size() == 2);
+    REQUIRE(back[0].first == "sym");  // the designated timestamp comes last
+    const auto got = back[0].second.get_symbol_list().value();
+    REQUIRE(got.size() == rows.size());
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) wrong += got[i] != rows[i];
+    CHECK(wrong == 0);
+}

@@ -250,8 +250,9 @@ struct column_writer {
         std::vector<std::uint32_t>& l2g = b.ids_for(c.dict, c.rows);
         std::uint8_t* out = b.own_space(n * 5);  // at most 5 bytes per 32-bit id
         std::size_t used = 0;
-        if (!c.validity) {
-            // The common case, without per-row null checks: codes of one width.
+        if (!bitmap) {
+            // The common case (no NULL, whether or not a validity bitmap says
+            // so), without per-row null checks: codes of one width.
             // Locals only inside the loop: stores through a byte pointer may
             // alias anything, so members and captures would be reloaded per row.
             auto run = [&](const auto* codes) -> result<void> {
