@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config python3 python3-venv openssl
-  liburing-dev libboost1.81-dev libwolfssl-dev libsimdjson-dev libbenchmark-dev catch2 libcli11-dev libedit-dev
+  liburing-dev libboost1.81-dev libwolfssl-dev libsimdjson-dev libbenchmark-dev catch2 libcli11-dev libedit-dev libzstd-dev
   gnuplot-nox iproute2
   default-jdk-headless maven
 )

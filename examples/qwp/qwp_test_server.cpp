@@ -39,6 +39,14 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"all", "none"}))
         ->capture_default_str();
     app.add_flag("--durable-ack", o.durable_ack, "offer durable acks (a DURABLE_ACK after each OK) to clients that ask");
+    std::string role = "standalone";
+    app.add_option("--role", role,
+                   "the node role it plays: a replica or primary_catchup refuses ingest with HTTP 421 and still answers "
+                   "queries (SERVER_INFO and X-QuestDB-Role carry it)")
+        ->check(CLI::IsMember({"standalone", "primary", "replica", "primary_catchup"}))
+        ->capture_default_str();
+    bool no_zstd = false;
+    app.add_flag("--no-zstd", no_zstd, "answer every reader raw, even one that offers zstd in X-QWP-Accept-Encoding");
     std::size_t max_batch = o.max_batch;
     app.add_option("--max-batch-bytes", max_batch, "the batch size advertised in X-QWP-Max-Batch-Size")
         ->check(CLI::Range(std::size_t{1024}, std::size_t{(16 << 20) - 14}))
@@ -70,7 +78,7 @@ int main(int argc, char** argv) {
                    "commit, then drop the connection before the OK, 1 commit in N (0: never)")
         ->group("Fault injection");
     std::uint64_t ack_delay_ms = 0;
-    app.add_option("--ack-delay-ms", ack_delay_ms, "send each OK this long after its commit: a slow server (0: at once)")
+    app.add_option("--ack-delay-ms,--ack-delay", ack_delay_ms, "send each OK this long after its commit, in ms: a slow server (0: at once)")
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{3'600'000}))
         ->group("Fault injection");
     app.add_option("--chaos-seed", o.chaos_seed, "seed of the fault injection")->capture_default_str()->group("Fault injection");
@@ -85,6 +93,12 @@ int main(int argc, char** argv) {
         return 2;
     }
     o.keep_rows = keep == "all";
+    using role_t = qwp::test_server_options::node_role;
+    o.role = role == "primary" ? role_t::primary
+             : role == "replica" ? role_t::replica
+             : role == "primary_catchup" ? role_t::primary_catchup
+                                         : role_t::standalone;
+    o.zstd = !no_zstd;
     o.max_batch = max_batch;
     o.max_frame = std::max(o.max_frame, max_batch + 14);
     o.idle_timeout = std::chrono::milliseconds(idle_ms);

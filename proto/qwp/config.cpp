@@ -33,6 +33,21 @@ bool parse_bool(std::string_view v, bool& out) {
     return false;
 }
 
+// Keys QuestDB's clients know and qwire has no behaviour for: an error that
+// says so, never silently ignored.
+bool is_unsupported_questdb_key(std::string_view key) {
+    static constexpr std::string_view keys[] = {
+        "zone", "buffer_pool_size", "query_close_timeout_ms", "query_pool_min", "query_pool_max", "pool_reap",
+        "sf_dir", "sender_id", "sf_durability", "sf_sync_interval_millis", "sf_max_segment_bytes",
+        "sf_max_total_bytes", "sf_append_deadline_millis", "drain_orphans", "max_background_drainers",
+        "initial_connect_retry", "close_flush_timeout_millis", "durable_ack_keepalive_interval_millis",
+        "error_inbox_capacity", "max_frame_rejections", "poison_min_escalation_window_millis", "path", "auth",
+        "init_buf_size", "max_name_len", "auto_flush_rows", "auto_flush_interval", "auto_flush_bytes",
+        "request_min_throughput", "retry_timeout", "retry_max_backoff_millis", "max_in_flight",
+    };
+    return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
+}
+
 }  // namespace
 
 result<config> config::parse(std::string_view text) {
@@ -41,8 +56,11 @@ result<config> config::parse(std::string_view text) {
     const std::size_t sep = text.find("::");
     if (sep == std::string_view::npos) return fail("a connect string starts with ws:: or wss::");
     const std::string_view schema = text.substr(0, sep);
-    if (schema == "wss") c.tls = true;
-    else if (schema != "ws") return fail("unsupported schema '" + std::string(schema) + "' (ws or wss)");
+    if (schema == "wss" || schema == "qwpwss") c.tls = true;
+    else if (schema != "ws" && schema != "qwpws")
+        return fail("unsupported schema '" + std::string(schema) + "' (ws, wss, qwpws or qwpwss)");
+    bool tls_keys = false;   // a tls_* key was given
+    bool pem_file = false;   // tls_ca=pem_file
     std::string_view rest = text.substr(sep + 2);
     std::vector<std::string> seen;
     while (!rest.empty()) {
@@ -107,7 +125,18 @@ result<config> config::parse(std::string_view text) {
             else if (value == "unsafe_off") c.tls_verify = false;
             else return bad();
         } else if (key == "tls_roots") {
+            if (value.empty()) return bad();
             c.tls_roots = value;
+            tls_keys = true;
+        } else if (key == "tls_ca") {
+            // Debian's ca-certificates bundle is Mozilla's list, the one
+            // webpki-roots carries too: the three store names mean one file.
+            if (value == "pem_file") pem_file = true;
+            else if (value != "os_roots" && value != "webpki_roots" && value != "webpki_and_os_roots") return bad();
+            tls_keys = true;
+        } else if (key == "tls_roots_password") {
+            return fail("tls_roots_password: qwire reads PEM trust files only (no JKS or PKCS#12 keystores); "
+                        "give tls_roots a PEM file");
         } else if (key == "connect_timeout") {
             if (!parse_number(value, n) || n == 0) return bad();
             c.connect_timeout = std::chrono::milliseconds(n);
@@ -117,7 +146,9 @@ result<config> config::parse(std::string_view text) {
         } else if (key == "in_flight_window") {
             if (!parse_number(value, n) || n == 0 || n > 1'000'000) return bad();
             c.in_flight_window = n;
-        } else if (key == "max_in_flight_bytes") {
+        } else if (key == "max_in_flight_bytes" || key == "max_buf_size") {
+            // The bytes the sender holds: frames sent and not yet
+            // acknowledged, kept for replay.
             if (!parse_size(value, n) || n == 0) return bad();
             c.max_in_flight_bytes = n;
         } else if (key == "max_batch_bytes") {
@@ -143,13 +174,36 @@ result<config> config::parse(std::string_view text) {
         } else if (key == "reconnect_max_duration_millis") {
             if (!parse_number(value, n)) return bad();
             c.reconnect_max_duration = std::chrono::milliseconds(n);
-        } else if (key == "pool_size") {
+        } else if (key == "pool_size" || key == "sender_pool_min") {
             if (!parse_number(value, n)) return bad();
             c.pool_size = n;
-        } else if (key == "pool_max") {
+        } else if (key == "pool_max" || key == "sender_pool_max") {
             if (!parse_number(value, n) || n == 0) return bad();
             c.pool_max = n;
-        } else if (key == "pool_idle_timeout_ms") {
+        } else if (key == "acquire_timeout_ms") {
+            if (!parse_number(value, n)) return bad();
+            c.acquire_timeout = std::chrono::milliseconds(n);
+        } else if (key == "lazy_connect") {
+            bool lazy = true;
+            if (!parse_bool(value, lazy)) return bad();
+            if (!lazy) return fail("lazy_connect=off: qwire's sender_pool opens its connections on first borrow");
+        } else if (key == "request_timeout") {
+            if (!parse_number(value, n)) return bad();
+            c.request_timeout = std::chrono::milliseconds(n);
+        } else if (key == "max_version") {
+            if (value != "1") return fail("bad value '" + value + "' for max_version (QWP has version 1)");
+        } else if (key == "protocol_version") {
+            if (value != "1" && value != "auto")
+                return fail("bad value '" + value + "' for protocol_version (QWP has version 1: 1 or auto)");
+        } else if (key.size() > 9 && key.rfind("on_", 0) == 0 && key.ends_with("_error")) {
+            if (key != "on_server_error" && key != "on_schema_error" && key != "on_parse_error" &&
+                key != "on_internal_error" && key != "on_security_error" && key != "on_write_error")
+                return fail("unknown key '" + key + "'");
+            // qwire halts: the sync covering a rejected frame fails with the
+            // server's text and the sender must reconnect.
+            if (value != "halt")
+                return fail(key + "=" + value + ": qwire halts on a rejected frame (" + key + "=halt)");
+        } else if (key == "pool_idle_timeout_ms" || key == "idle_timeout_ms") {
             if (!parse_number(value, n)) return bad();
             c.pool_idle_timeout = std::chrono::milliseconds(n);
         } else if (key == "auto_flush") {
@@ -160,10 +214,32 @@ result<config> config::parse(std::string_view text) {
         } else if (key == "max_batch_rows") {
             if (!parse_number(value, n) || n == 0 || n > (1u << 20)) return bad();
             c.max_batch_rows = n;
-        } else if (key == "target" || key == "zone" || key == "failover" || key == "compression" ||
-                   key == "compression_level" ||
-                   key == "buffer_pool_size" || key == "query_close_timeout_ms" || key.rfind("failover_", 0) == 0) {
-            // Egress and pool keys: for the other direction or the pool.
+        } else if (key == "compression") {
+            if (value == "raw") c.compression = compression::raw;
+            else if (value == "zstd") c.compression = compression::zstd;
+            else if (value == "auto") c.compression = compression::auto_;
+            else return bad();
+        } else if (key == "compression_level") {
+            if (!parse_number(value, n) || n < 1 || n > 22) return bad();
+            c.compression_level = static_cast<int>(n);
+        } else if (key == "target") {
+            if (value == "any") c.target = target::any;
+            else if (value == "primary") c.target = target::primary;
+            else if (value == "replica") c.target = target::replica;
+            else return bad();
+        } else if (key == "failover") {
+            if (!parse_bool(value, c.failover)) return bad();
+        } else if (key == "failover_max_attempts") {
+            if (!parse_number(value, n) || n == 0 || n > 1000) return bad();
+            c.failover_max_attempts = n;
+        } else if (key == "failover_backoff_initial_ms" || key == "failover_backoff_max_ms" ||
+                   key == "failover_max_duration_ms") {
+            if (!parse_number(value, n) || n > 3'600'000) return bad();
+            (key == "failover_backoff_initial_ms" ? c.failover_backoff_initial
+             : key == "failover_backoff_max_ms"   ? c.failover_backoff_max
+                                                  : c.failover_max_duration) = std::chrono::milliseconds(n);
+        } else if (is_unsupported_questdb_key(key)) {
+            return fail("'" + key + "' is a key of QuestDB's clients that qwire does not support");
         } else {
             return fail("unknown key '" + key + "'");
         }
@@ -174,7 +250,8 @@ result<config> config::parse(std::string_view text) {
         return fail("token and username/password exclude each other");
     if (c.username.empty() != c.password.empty()) return fail("username and password go together");
     if (!c.tls_verify && !c.tls_roots.empty()) return fail("tls_verify=unsafe_off and tls_roots exclude each other");
-    if (!c.tls && (!c.tls_roots.empty() || !c.tls_verify)) return fail("tls_* keys need wss::");
+    if (!c.tls && (tls_keys || !c.tls_verify)) return fail("tls_* keys need wss::");
+    if (pem_file && c.tls_roots.empty()) return fail("tls_ca=pem_file needs tls_roots=FILE");
     return c;
 }
 

@@ -6,24 +6,39 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace qwire::qwp {
 
-// What QuestDB's connect string configures (keys as in QuestDB's clients):
+// What QuestDB's connect string configures (keys as in QuestDB's clients;
+// the README's "Connect string" table lists each with both defaults):
 //   ws::addr=host:port[,host:port];username=..;password=..;token=..;
-//   tls_verify=on|unsafe_off;tls_roots=FILE;connect_timeout=MS;
-//   auth_timeout_ms=MS;in_flight_window=N;max_in_flight_bytes=N;
-//   request_durable_ack=on|off;client_id=..;gorilla=on|off;
+//   tls_verify=on|unsafe_off;tls_ca=os_roots|webpki_roots|
+//   webpki_and_os_roots|pem_file;tls_roots=FILE;connect_timeout=MS;
+//   auth_timeout_ms=MS;in_flight_window=N;max_in_flight_bytes=N
+//   (max_buf_size);request_durable_ack=on|off;client_id=..;gorilla=on|off;
 //   max_symbols=N;first_frame_commits=on|off;max_batch_bytes=N;
-//   reconnect_initial_backoff_millis / reconnect_max_backoff_millis /
-//   reconnect_max_duration_millis=MS; pool_size=N;pool_max=N;
-//   pool_idle_timeout_ms=MS (sender_pool); initial_credit=BYTES;
-//   max_batch_rows=N (reader);
-// `wss::` selects TLS. Egress keys are accepted and ignored so one
-// string serves both directions; other keys are errors.
+//   request_timeout=MS;max_version=1;protocol_version=auto|1;
+//   on_*_error=halt; reconnect_initial_backoff_millis /
+//   reconnect_max_backoff_millis / reconnect_max_duration_millis=MS;
+//   pool_size=N (sender_pool_min);pool_max=N (sender_pool_max);
+//   pool_idle_timeout_ms=MS (idle_timeout_ms);acquire_timeout_ms=MS;
+//   lazy_connect=on (sender_pool); initial_credit=BYTES;max_batch_rows=N;
+//   compression=raw|zstd|auto;compression_level=1..22;
+//   target=any|primary|replica;failover=on|off;failover_max_attempts=N;
+//   failover_backoff_initial_ms / failover_backoff_max_ms /
+//   failover_max_duration_ms=MS (reader).
+// `wss::` (or `qwpwss::`) selects TLS, `ws::` (`qwpws::`) plain TCP. The
+// sender takes no notice of the reader's keys and the reader none of the
+// sender's, so one string serves both directions. A key of QuestDB's
+// clients that qwire has no behaviour for is an error that names it, as is
+// any other key.
+enum class compression : std::uint8_t { raw, zstd, auto_ };
+enum class target : std::uint8_t { any, primary, replica };
+
 struct config {
     bool tls = false;
     struct address {
@@ -56,6 +71,27 @@ struct config {
     // more (0: unbounded), rows per batch (0: the server's choice).
     std::uint64_t initial_credit = 0;
     std::size_t max_batch_rows = 0;
+    // reader: what it offers in X-QWP-Accept-Encoding (zstd;level=N) and
+    // which node role it accepts (SERVER_INFO's role; a node of another
+    // role sends the reader on to the next address).
+    qwp::compression compression = qwp::compression::raw;
+    int compression_level = 1;
+    qwp::target target = qwp::target::any;
+    // reader: when the connection drops before a query's first answer, walk
+    // the addresses again (from the next one) and send the query anew, up
+    // to failover_max_attempts sends in all, backing off between them,
+    // within failover_max_duration of the first failure.
+    bool failover = true;
+    std::size_t failover_max_attempts = 8;
+    std::chrono::milliseconds failover_backoff_initial{50};
+    std::chrono::milliseconds failover_backoff_max{1000};
+    std::chrono::milliseconds failover_max_duration{30000};
+    // sender: the longest sync() waits for its acknowledgement when the
+    // caller's options carry no earlier deadline (0: no bound).
+    std::chrono::milliseconds request_timeout{0};
+    // sender_pool: the longest borrow() waits for a sender (0: fail at once
+    // when none is free; unset: no bound).
+    std::optional<std::chrono::milliseconds> acquire_timeout;
 
     // Parses a connect string; an error's detail says what was wrong (the
     // key and its value).

@@ -25,6 +25,10 @@ result<void> check_answer(const http::response& r) {
     if (r.status == 401 || r.status == 403) return make_error_code(errc::unauthorized);
     if (r.status == 400 || r.status == 426) return make_error_code(errc::bad_request);
     if (r.status == 404) return make_error_code(errc::no_qwp_endpoint);
+    if (r.status == 421) {
+        const auto role = r.headers.get("X-QuestDB-Role");
+        return error(errc::role_mismatch, "HTTP 421 from a node with role " + std::string(role ? *role : "?"));
+    }
     if (r.status != 101) return make_error_code(errc::handshake_rejected);
     if (auto v = r.headers.get("X-QWP-Version"); v && *v != "1") return make_error_code(errc::version_mismatch);
     return {};

@@ -1,5 +1,8 @@
 #include <qwire/proto/qwp/reader.hpp>
 
+#include <qwire/core/timer.hpp>
+#include <qwire/proto/qwp/zstd.hpp>
+
 #include <cstring>
 #include <stdexcept>
 
@@ -46,14 +49,16 @@ struct writer {
 
 }  // namespace
 
-std::vector<std::byte> encode_query(std::int64_t request_id, std::string_view sql, std::uint64_t initial_credit) {
+std::vector<std::byte> encode_query(std::int64_t request_id, std::string_view sql, std::uint64_t initial_credit,
+                                    std::span<const std::byte> binds, std::size_t bind_count) {
     writer w;
     w.u8(static_cast<std::uint8_t>(kind::query_request));
     w.fixed(request_id);
     w.varint(sql.size());
     w.bytes(sql);
     w.varint(initial_credit);
-    w.varint(0);  // no bind values
+    w.varint(bind_count);
+    w.out.insert(w.out.end(), binds.begin(), binds.end());
     return std::move(w.out);
 }
 
@@ -170,6 +175,66 @@ const decoded_column* result_batch::column(std::string_view name) const noexcept
     return nullptr;
 }
 
+// ---------------------------------------------------------------- binds
+
+binds& binds::put(type t, const void* v, std::size_t n) {
+    out_.push_back(static_cast<std::byte>(t));
+    out_.push_back(std::byte{0});  // no NULL: no bitmap
+    const auto* b = static_cast<const std::byte*>(v);
+    out_.insert(out_.end(), b, b + n);
+    ++n_;
+    return *this;
+}
+
+binds& binds::boolean(bool v) {
+    const std::uint8_t bit = v ? 1 : 0;  // one row: bit 0 of one byte
+    return put(type::boolean, &bit, 1);
+}
+binds& binds::byte(std::int8_t v) { return put(type::byte, &v, 1); }
+binds& binds::short_(std::int16_t v) { return put(type::short_, &v, 2); }
+binds& binds::char_(char16_t v) { return put(type::char_, &v, 2); }
+binds& binds::int_(std::int32_t v) { return put(type::int_, &v, 4); }
+binds& binds::long_(std::int64_t v) { return put(type::long_, &v, 8); }
+binds& binds::float_(float v) { return put(type::float_, &v, 4); }
+binds& binds::double_(double v) { return put(type::double_, &v, 8); }
+binds& binds::date_millis(std::int64_t v) { return put(type::date, &v, 8); }
+binds& binds::timestamp_micros(std::int64_t v) { return put(type::timestamp, &v, 8); }
+binds& binds::timestamp_nanos(std::int64_t v) { return put(type::timestamp_nanos, &v, 8); }
+binds& binds::uuid(std::uint64_t lo, std::uint64_t hi) {
+    std::uint64_t v[2] = {lo, hi};
+    return put(type::uuid, v, 16);
+}
+binds& binds::varchar(std::string_view v) {
+    if (v.size() > (1u << 20) && !problem_)
+        problem_ = error(errc::bad_length, "bind $" + std::to_string(n_ + 1) + ": a VARCHAR over 1 MiB");
+    // One value: offsets 0 and its length, then its bytes.
+    const std::uint32_t offsets[2] = {0, static_cast<std::uint32_t>(v.size())};
+    put(type::varchar, offsets, sizeof offsets);
+    const auto* b = reinterpret_cast<const std::byte*>(v.data());
+    out_.insert(out_.end(), b, b + v.size());
+    return *this;
+}
+binds& binds::null(type t) {
+    switch (t) {
+    case type::boolean: case type::byte: case type::short_: case type::char_: case type::int_: case type::long_:
+    case type::float_: case type::double_: case type::date: case type::timestamp: case type::timestamp_nanos:
+    case type::uuid: case type::varchar:
+        break;
+    default:
+        if (!problem_)
+            problem_ = error(std::make_error_code(std::errc::invalid_argument),
+                             "bind $" + std::to_string(n_ + 1) + ": no NULL bind of " + std::string(type_name(t)));
+        return *this;
+    }
+    // Flag 1, bitmap 1 (row 0 is NULL), no values; VARCHAR sends no
+    // offsets for a NULL, as QuestDB's server reads it.
+    out_.push_back(static_cast<std::byte>(t));
+    out_.push_back(std::byte{1});
+    out_.push_back(std::byte{1});
+    ++n_;
+    return *this;
+}
+
 // ---------------------------------------------------------------- reader
 
 namespace {
@@ -220,6 +285,16 @@ struct reader::impl {
     std::string error_text;
     std::uint64_t total_rows = 0, rows_affected = 0;
     bool broken = false;
+    bool zstd = false;  // the server said it compresses
+    zstd_unpacker inflate;
+    std::size_t addr = 0;       // the address connected to
+    std::string sql;            // the running query, sent again by a failover
+    std::vector<std::byte> bind_bytes;
+    std::size_t bind_count = 0;
+    bool answered = false;      // the running query has had a message back
+    std::size_t attempts = 0;   // sends of the running query
+    std::optional<clock::time_point> failing_since;
+    std::uint64_t failovers = 0;
 
     // The QWP payload of a server frame: header checked, flags returned.
     static result<std::pair<std::uint8_t, std::span<const std::byte>>> unframe(std::span<const std::byte> f) {
@@ -230,6 +305,101 @@ struct reader::impl {
         std::memcpy(&len, f.data() + 8, 4);
         if (len != f.size() - header_size) return make_error_code(errc::bad_length);
         return std::pair(std::to_integer<std::uint8_t>(f[5]), f.subspan(header_size));
+    }
+
+    // Walks the addresses from `addr` to the first that upgrades, offers a
+    // codec this side reads and plays the role the target asks for.
+    task<result<void>> open(op_options o) {
+        error last = make_error_code(errc::handshake_rejected);
+        std::string offer = "raw";
+        if (cfg.compression != compression::raw) {
+            offer = "zstd;level=" + std::to_string(cfg.compression_level);
+            if (cfg.compression == compression::auto_) offer += ",raw";
+        }
+        for (std::size_t i = 0; i < cfg.addrs.size(); ++i) {
+            const std::size_t at = (addr + i) % cfg.addrs.size();
+            const config::address& a = cfg.addrs[at];
+            http::headers extra;
+            extra.add("X-QWP-Accept-Encoding", offer);
+            if (cfg.max_batch_rows) extra.add("X-QWP-Max-Batch-Rows", std::to_string(cfg.max_batch_rows));
+            const std::string host = detail::host_header(a);
+            auto w = co_await with_stream<upgraded>(cfg, a, o, [&](auto st) {
+                return upgrade(cfg, std::move(st), host, std::move(extra), o);
+            });
+            if (!w) {
+                last = w.error();
+                if (last == errc::unauthorized || last == errc::bad_request) co_return last;
+                continue;  // 421 and the rest: the next address
+            }
+            const auto enc = w->answer.headers.get("X-QWP-Content-Encoding");
+            auto z = zstd_selected(enc ? *enc : std::string_view());
+            if (!z) co_return z.error();
+            if (*z && cfg.compression == compression::raw)
+                co_return error(errc::bad_compression, "the server chose zstd, and the reader offered only raw");
+            auto link = std::move(w->ws);
+            // SERVER_INFO comes first.
+            auto m = co_await link->receive(o);
+            if (!m) {
+                last = m.error();
+                continue;
+            }
+            auto body = unframe(m->payload);
+            if (!body) co_return body.error();
+            auto si = egress::decode_server_info(body->second);
+            if (!si) co_return si.error();
+            // STANDALONE counts as a primary, so target=primary works with one node.
+            const bool fits = cfg.target == target::any || (cfg.target == target::primary && si->role != 2) ||
+                              (cfg.target == target::replica && si->role == 2);
+            if (!fits) {
+                static constexpr const char* names[] = {"STANDALONE", "PRIMARY", "REPLICA", "PRIMARY_CATCHUP"};
+                last = error(errc::role_mismatch,
+                             a.host + ":" + std::to_string(a.port) + " is a " +
+                                 (si->role < 4 ? names[si->role] : "node of unknown role") + ", not the " +
+                                 (cfg.target == target::primary ? "primary" : "replica") + " target asks for");
+                continue;
+            }
+            ws = std::move(link);
+            zstd = *z;
+            info = std::move(*si);
+            addr = at;
+            dict.clear();  // a new connection starts a new dictionary
+            broken = false;
+            co_return result<void>{};
+        }
+        co_return last;
+    }
+
+    // The connection failed (ec) before the running query's first answer:
+    // connect again, starting with the next address, and send the query
+    // anew, within the failover budget. Returns ec when that is not allowed
+    // or the budget is spent.
+    task<result<void>> fail_over(error ec, op_options o) {
+        if (!cfg.failover || answered || !is_disconnect(ec) || ec == std::errc::operation_canceled) co_return ec;
+        if (!failing_since) failing_since = clock::now();
+        for (;;) {
+            if (attempts >= cfg.failover_max_attempts || clock::now() - *failing_since > cfg.failover_max_duration)
+                co_return ec;
+            ++attempts;  // 2 or more: the first send was execute's
+            const auto pause =
+                std::min(cfg.failover_backoff_max, cfg.failover_backoff_initial * (1 << std::min<std::size_t>(attempts - 2, 16)));
+            if (pause.count() > 0) {
+                auto slept = co_await sleep_for(pause, o.stop);
+                if (!slept) co_return slept.error();
+            }
+            ws.reset();
+            ++addr;
+            ++failovers;
+            auto r = co_await open(o);
+            if (!r) {
+                ec = r.error();
+                if (ec == errc::unauthorized || ec == errc::bad_request) co_return ec;
+                continue;
+            }
+            schema.clear();
+            auto w = co_await send(egress::encode_query(running, sql, cfg.initial_credit, bind_bytes, bind_count), o);
+            if (w) co_return w;
+            ec = w.error();
+        }
     }
 
     task<result<void>> send(const std::vector<std::byte>& payload, op_options o) {
@@ -249,38 +419,20 @@ task<result<reader>> reader::connect(std::string_view conf, op_options o) {
     if (!c) co_return c.error();
     auto p = std::make_unique<impl>();
     p->cfg = std::move(*c);
-    std::error_code last = make_error_code(errc::handshake_rejected);
-    for (const auto& a : p->cfg.addrs) {
-        http::headers extra;
-        extra.add("X-QWP-Accept-Encoding", "raw");
-        if (p->cfg.max_batch_rows) extra.add("X-QWP-Max-Batch-Rows", std::to_string(p->cfg.max_batch_rows));
-        const std::string host = detail::host_header(a);
-        auto w = co_await with_stream<upgraded>(p->cfg, a, o, [&](auto s) {
-            return upgrade(p->cfg, std::move(s), host, std::move(extra), o);
-        });
-        if (!w) {
-            last = w.error();
-            if (last == errc::unauthorized || last == errc::bad_request) co_return last;
-            continue;
-        }
-        if (auto enc = w->answer.headers.get("X-QWP-Content-Encoding"); enc && *enc != "raw")
-            co_return make_error_code(errc::bad_config);  // only raw was offered
-        p->ws = std::move(w->ws);
-        // SERVER_INFO comes first.
-        auto m = co_await p->ws->receive(o);
-        if (!m) co_return m.error();
-        auto body = impl::unframe(m->payload);
-        if (!body) co_return body.error();
-        auto info = egress::decode_server_info(body->second);
-        if (!info) co_return info.error();
-        p->info = std::move(*info);
-        co_return reader(std::move(p));
-    }
-    co_return last;
+    auto r = co_await p->open(o);
+    if (!r) co_return r.error();
+    co_return reader(std::move(p));
 }
 
 task<result<void>> reader::execute(std::string_view sql, op_options o) {
+    const binds none;
+    co_return co_await execute(sql, none, o);
+}
+
+task<result<void>> reader::execute(std::string_view sql, const binds& b, op_options o) {
     auto& s = *p_;
+    if (b.problem()) co_return *b.problem();
+    if (b.size() > 1024) co_return error(errc::bad_length, std::to_string(b.size()) + " bind values, over QuestDB's 1024");
     if (s.broken) co_return make_error_code(errc::must_close);
     if (s.running) co_return make_error_code(std::errc::operation_in_progress);
     if (sql.size() > (1u << 20)) co_return make_error_code(errc::bad_length);
@@ -289,9 +441,19 @@ task<result<void>> reader::execute(std::string_view sql, op_options o) {
     s.error_text.clear();
     s.total_rows = s.rows_affected = 0;
     s.pending_credit = 0;
-    const auto q = egress::encode_query(s.running, sql, s.cfg.initial_credit);
+    s.sql.assign(sql);
+    s.bind_bytes.assign(b.bytes().begin(), b.bytes().end());
+    s.bind_count = b.size();
+    s.answered = false;
+    s.attempts = 1;
+    s.failing_since.reset();
+    const auto q = egress::encode_query(s.running, sql, s.cfg.initial_credit, s.bind_bytes, s.bind_count);
     auto w = co_await s.send(q, o);
-    if (!w) s.running = 0;
+    if (!w) {
+        auto f = co_await s.fail_over(w.error(), o);
+        if (!f) s.running = 0;
+        co_return f;
+    }
     co_return w;
 }
 
@@ -308,11 +470,14 @@ task<result<const result_batch*>> reader::next(op_options o) {
         auto m = co_await s.ws->receive(o);
         if (!m) {
             s.broken = true;
+            auto f = co_await s.fail_over(m.error(), o);
+            if (f) continue;
+            s.broken = true;
             s.running = 0;
-            co_return m.error();
+            co_return f.error();
         }
         auto framed = impl::unframe(m->payload);
-        auto fail = [&](std::error_code ec) {
+        auto fail = [&](error ec) {
             s.broken = true;
             s.running = 0;
             return ec;
@@ -321,20 +486,29 @@ task<result<const result_batch*>> reader::next(op_options o) {
         const std::uint8_t flags = framed->first;
         std::span<const std::byte> in = framed->second;
         if (in.empty()) co_return fail(make_error_code(errc::truncated));
-        if (flags & flags::zstd) co_return fail(make_error_code(errc::bad_config));  // raw was asked for
         const auto k = static_cast<egress::kind>(std::to_integer<std::uint8_t>(in[0]));
         in = in.subspan(1);
+        if ((flags & flags::zstd) && k != egress::kind::result_batch)
+            co_return fail(error(errc::bad_compression, "FLAG_ZSTD on a message that is not a RESULT_BATCH"));
         std::int64_t id = 0;
         if (k != egress::kind::cache_reset && k != egress::kind::server_info) {
             if (in.size() < 8) co_return fail(make_error_code(errc::truncated));
             std::memcpy(&id, in.data(), 8);
             in = in.subspan(8);
             if (id != s.running) co_return fail(make_error_code(errc::parse_error));
+            s.answered = true;
         }
         switch (k) {
         case egress::kind::result_batch: {
             auto seq = get_varint(in);
             if (!seq) co_return fail(seq.error());
+            if (flags & flags::zstd) {
+                // Everything after batch_seq is one zstd frame.
+                if (!s.zstd) co_return fail(error(errc::bad_compression, "a zstd batch on a connection that agreed on raw"));
+                auto body = s.inflate.unpack(in);
+                if (!body) co_return fail(body.error());
+                in = *body;
+            }
             if (flags & flags::delta_symbol_dict) {
                 auto start = get_varint(in);
                 auto count = start ? get_varint(in) : start;
@@ -424,6 +598,7 @@ task<result<void>> reader::cancel(op_options o) {
 }
 
 const egress::server_info& reader::server() const noexcept { return p_->info; }
+std::uint64_t reader::failovers() const noexcept { return p_->failovers; }
 const std::string& reader::error_text() const noexcept { return p_->error_text; }
 std::uint64_t reader::total_rows() const noexcept { return p_->total_rows; }
 std::uint64_t reader::rows_affected() const noexcept { return p_->rows_affected; }

@@ -50,7 +50,8 @@ struct server_info {
 };
 
 // Client -> server payloads (no QWP header).
-std::vector<std::byte> encode_query(std::int64_t request_id, std::string_view sql, std::uint64_t initial_credit);
+std::vector<std::byte> encode_query(std::int64_t request_id, std::string_view sql, std::uint64_t initial_credit,
+                                    std::span<const std::byte> binds = {}, std::size_t bind_count = 0);
 std::vector<std::byte> encode_credit(std::int64_t request_id, std::uint64_t bytes);
 std::vector<std::byte> encode_cancel(std::int64_t request_id);
 // Server -> client frames (with the QWP header).
@@ -74,6 +75,46 @@ struct result_batch {
     }
 };
 
+// The values of a query's $1, $2, ... in order, encoded as QuestDB's reader
+// sends them: each a one-row column (type code, null section, value):
+//
+//     co_await rd.execute("SELECT * FROM trades WHERE sym = $1 AND px > $2",
+//                         qwp::binds().varchar("AAPL").double_(100.5));
+//
+// A NULL is typed; the types with column arguments (DECIMAL, GEOHASH) and
+// arrays, SYMBOL, BINARY and IPv4 (which QuestDB's server does not bind)
+// are not offered.
+class binds {
+public:
+    binds& boolean(bool v);
+    binds& byte(std::int8_t v);
+    binds& short_(std::int16_t v);
+    binds& char_(char16_t v);
+    binds& int_(std::int32_t v);
+    binds& long_(std::int64_t v);
+    binds& float_(float v);
+    binds& double_(double v);
+    binds& date_millis(std::int64_t v);
+    binds& timestamp_micros(std::int64_t v);
+    binds& timestamp_nanos(std::int64_t v);
+    binds& uuid(std::uint64_t lo, std::uint64_t hi);
+    binds& varchar(std::string_view v);
+    // A NULL of one of the types above.
+    binds& null(type t);
+
+    std::size_t size() const noexcept { return n_; }
+    std::span<const std::byte> bytes() const noexcept { return out_; }
+    // The first misuse (a NULL of a type not offered), if any; execute()
+    // returns it.
+    const std::optional<error>& problem() const noexcept { return problem_; }
+
+private:
+    binds& put(type t, const void* v, std::size_t n);
+    std::vector<std::byte> out_;
+    std::size_t n_ = 0;
+    std::optional<error> problem_;
+};
+
 class reader {
 public:
     reader(reader&&) noexcept;
@@ -81,11 +122,17 @@ public:
     ~reader();
 
     // Connect string keys as for the sender (addr, auth, TLS, timeouts)
-    // plus initial_credit=BYTES (0: unbounded) and max_batch_rows=N.
+    // plus initial_credit=BYTES (0: unbounded), max_batch_rows=N,
+    // compression=raw|zstd|auto and compression_level=N, target=any|primary|
+    // replica (the addresses are walked to a node of that role) and the
+    // failover keys (a connection that drops before a query's first answer
+    // is replaced and the query sent again; see config).
     static task<result<reader>> connect(std::string_view conf, op_options o = {});
 
     // Sends a query; its batches come from next(). One query at a time.
     task<result<void>> execute(std::string_view sql, op_options o = {});
+    // The same with bind values for $1, $2, ... (at most 1024).
+    task<result<void>> execute(std::string_view sql, const binds& b, op_options o = {});
     // The next batch of the running query (valid until the next call), or
     // null at its end. A QUERY_ERROR is an error (see error_text()).
     task<result<const result_batch*>> next(op_options o = {});
@@ -96,6 +143,7 @@ public:
     const std::string& error_text() const noexcept;
     std::uint64_t total_rows() const noexcept;     // from RESULT_END
     std::uint64_t rows_affected() const noexcept;  // from EXEC_DONE
+    std::uint64_t failovers() const noexcept;      // connections replaced by failover so far
 
     struct impl;
 

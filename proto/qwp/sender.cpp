@@ -231,6 +231,7 @@ struct sender::impl {
     }
 
     task<result<void>> sync(ack_level level, op_options o) {
+        if (cfg.request_timeout.count() > 0) o = o.cut_to(after(cfg.request_timeout));
         std::optional<clock::time_point> first_failure;
         for (;;) {
             auto ok = co_await ensure(o);

@@ -53,6 +53,7 @@ sender_pool::lease::~lease() {
 }
 
 task<result<sender_pool::lease>> sender_pool::borrow(op_options o) {
+    if (s_->cfg.acquire_timeout) o = o.cut_to(after(*s_->cfg.acquire_timeout));
     reap();
     for (;;) {
         while (!s_->idle.empty()) {

@@ -9,6 +9,7 @@
 #include <qwire/proto/qwp/encoder.hpp>
 #include <qwire/proto/qwp/reader.hpp>
 #include <qwire/proto/qwp/test_sql.hpp>
+#include <qwire/proto/qwp/zstd.hpp>
 #include <qwire/proto/ws/stream.hpp>
 
 #include <cctype>
@@ -32,6 +33,7 @@ struct test_server::impl {
     std::map<std::string, std::pair<status, std::string>> failures;
     std::size_t active = 0;          // connections being served
     std::uint64_t chaos_state = 0;   // splitmix64 state for fault injection
+    unsigned dropped_queries = 0;    // of chaos_drop_queries
 
     // True one time in n (n == 0: never).
     bool one_in(unsigned n) {
@@ -71,7 +73,22 @@ struct test_server::impl {
         }
         if (!opt.token.empty() && auth != std::optional<std::string_view>(http::bearer_auth(opt.token)))
             return plain(401, "Unauthorized", "bad token\n");
+        if (req.target != "/read/v1" && (opt.role == test_server_options::node_role::replica ||
+                                         opt.role == test_server_options::node_role::primary_catchup)) {
+            auto r = plain(421, "Misdirected Request", "this node does not take writes\n");
+            r.headers.add("X-QuestDB-Role", role_name());
+            return r;
+        }
         return std::nullopt;
+    }
+
+    std::string role_name() const {
+        switch (opt.role) {
+        case test_server_options::node_role::primary: return "PRIMARY";
+        case test_server_options::node_role::replica: return "REPLICA";
+        case test_server_options::node_role::primary_catchup: return "PRIMARY_CATCHUP";
+        default: return "STANDALONE";
+        }
     }
 
     // SCHEMA_MISMATCH when a column changes type; registers new columns.
@@ -107,7 +124,7 @@ struct test_server::impl {
     };
 
     template <byte_stream S>
-    task<void> serve_egress(ws::stream<S>& ws, const http::request& req);
+    task<void> serve_egress(ws::stream<S>& ws, const http::request& req, int zstd_level);
 
     task<void> serve(socket_stream raw, test_server* self) {
         ++active;
@@ -158,7 +175,11 @@ struct test_server::impl {
                              req->headers.get("X-QWP-Request-Durable-Ack") == std::optional<std::string_view>("true");
         if (!egress_path) up.headers.add("X-QWP-Max-Batch-Size", std::to_string(opt.max_batch));
         if (durable) up.headers.add("X-QWP-Durable-Ack", "enabled");
-        up.headers.add("X-QuestDB-Role", "STANDALONE");
+        up.headers.add("X-QuestDB-Role", role_name());
+        int zstd_level = 0;  // 0: raw
+        if (egress_path && opt.zstd)
+            if (auto enc = req->headers.get("X-QWP-Accept-Encoding")) zstd_level = zstd_offered(*enc);
+        if (zstd_level) up.headers.add("X-QWP-Content-Encoding", "zstd;level=" + std::to_string(zstd_level));
         const std::string head = http::write_head(up);
         auto w = co_await sock.write_all(as_bytes(head), stop_o);
         if (!w) co_return;
@@ -170,7 +191,7 @@ struct test_server::impl {
         track(&ws.next_layer());
         guard.s = &ws.next_layer();
         if (egress_path) {
-            co_await serve_egress(ws, *req);
+            co_await serve_egress(ws, *req, zstd_level);
             co_return;
         }
 
@@ -271,7 +292,7 @@ struct test_server::impl {
 // ---------------------------------------------------------------- egress
 
 template <byte_stream S>
-task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::request& req) {
+task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::request& req, int zstd_level) {
     const op_options stop_o(stop.get_token());
     std::size_t batch_rows = 65536;
     if (auto h = req.headers.get("X-QWP-Max-Batch-Rows")) {
@@ -281,6 +302,7 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
     }
 
     egress::server_info info;
+    info.role = static_cast<std::uint8_t>(opt.role);
     info.cluster_id = "qwire";
     info.node_id = "test-server";
     const auto hello = egress::server_info_frame(info);
@@ -289,6 +311,7 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
 
     symbol_dict dict;  // this connection's
     message_builder mb(dict);
+    zstd_packer packer(zstd_level);
     for (;;) {
         auto m = co_await ws.receive(until(opt.idle_timeout));
         if (!m) co_return;
@@ -296,6 +319,11 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
         if (p.empty()) co_return;
         const auto k = static_cast<egress::kind>(std::to_integer<std::uint8_t>(p[0]));
         if (k != egress::kind::query_request) continue;  // credit/cancel outside a query
+        if (dropped_queries < opt.chaos_drop_queries) {
+            ++dropped_queries;
+            ++st.chaos_resets;
+            co_return;  // the stream closes with this coroutine
+        }
         if (p.size() < 9) co_return;
         std::int64_t id;
         std::memcpy(&id, p.data() + 1, 8);
@@ -308,8 +336,8 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
         auto binds = credit ? get_varint(p) : credit;
         if (!binds) co_return;
         std::vector<std::byte> reply;
-        auto rs = *binds != 0 ? result<test_sql::result_set>(error(make_error_code(errc::parse_error), "the test server takes no bind values"))
-                              : test_sql::run(sql, tables);
+        auto params = test_sql::decode_binds(p, *binds);
+        auto rs = params ? test_sql::run(sql, tables, *params) : result<test_sql::result_set>(params.error());
         if (!rs) {
             reply = egress::query_error_frame(id, status::parse_error, rs.error().detail().empty() ? rs.error().message() : rs.error().detail());
             auto e = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);
@@ -350,7 +378,14 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
             std::uint8_t tmp[max_varint];
             const std::size_t n = put_varint(tmp, seq);
             for (std::size_t i = 0; i < n; ++i) prefix.push_back(static_cast<std::byte>(tmp[i]));
-            const auto pieces = mb.finish(0, prefix);
+            auto pieces = mb.finish(0, prefix);
+            if (zstd_level) {
+                auto packed = packer.pack(pieces, prefix.size());
+                if (!packed) co_return;
+                pieces = *packed;
+                ++st.zstd_batches;
+            }
+            ++st.result_batches;
             std::size_t size = 0;
             for (const auto& piece : pieces) size += piece.size;
             remaining -= static_cast<std::int64_t>(size);

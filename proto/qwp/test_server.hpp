@@ -69,6 +69,18 @@ struct test_server_options {
     std::chrono::milliseconds ack_delay{0};
     unsigned chaos_lost_ok_one_in = 0;
     std::uint64_t chaos_seed = 1;
+    // Egress: the first N queries the server receives are answered by
+    // dropping the connection (for reader failover tests).
+    unsigned chaos_drop_queries = 0;
+    // The node role it plays (SERVER_INFO's role byte, X-QuestDB-Role): a
+    // REPLICA or PRIMARY_CATCHUP refuses ingest with HTTP 421, as
+    // QuestDB's nodes do, and still answers queries.
+    enum class node_role : std::uint8_t { standalone, primary, replica, primary_catchup };
+    node_role role = node_role::standalone;
+    // Egress compression: batches go out zstd-compressed when the reader
+    // offers zstd in X-QWP-Accept-Encoding (level clamped to 1-9, as
+    // QuestDB does); off: the server always answers raw.
+    bool zstd = true;
 };
 
 class test_server {
@@ -88,6 +100,8 @@ public:
         std::uint64_t errors = 0;
         std::uint64_t refused = 0;       // connections refused (limit, bad upgrade, timeouts)
         std::uint64_t chaos_resets = 0;  // connections dropped by fault injection
+        std::uint64_t result_batches = 0;  // egress RESULT_BATCH messages sent
+        std::uint64_t zstd_batches = 0;    // of those, zstd-compressed
     };
 
     static result<std::unique_ptr<test_server>> start(test_server_options o = {});

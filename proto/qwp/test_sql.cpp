@@ -18,7 +18,7 @@ std::string lower(std::string_view s) {
 }
 
 struct token {
-    enum kind_t { word, number, text, punct, end } kind = end;
+    enum kind_t { word, number, text, punct, param, end } kind = end;
     std::string value;  // words as written; punctuation as its characters
 };
 
@@ -42,6 +42,12 @@ result<std::vector<token>> tokenize(std::string_view sql) {
                                       ((sql[j] == '-' || sql[j] == '+') && (sql[j - 1] == 'e' || sql[j - 1] == 'E'))))
                 ++j;
             out.push_back({token::number, std::string(sql.substr(i, j - i))});
+            i = j;
+        } else if (c == '$') {
+            std::size_t j = i + 1;
+            while (j < sql.size() && std::isdigit(static_cast<unsigned char>(sql[j]))) ++j;
+            if (j == i + 1) return bad("expected a bind number after $");
+            out.push_back({token::param, std::string(sql.substr(i + 1, j - i - 1))});
             i = j;
         } else if (c == '\'') {
             std::string s;
@@ -94,6 +100,8 @@ struct query {
     std::vector<item> items;
     std::string table;
     std::vector<condition> where;
+    std::string order_by;  // empty: the table's order
+    bool descending = false;
     std::size_t limit = std::numeric_limits<std::size_t>::max();
 };
 
@@ -132,12 +140,19 @@ public:
                 c.op = next().value;
                 if (c.op == "<>") c.op = "!=";
                 const token& lit = peek();
-                if (lit.kind != token::number && lit.kind != token::text &&
+                if (lit.kind != token::number && lit.kind != token::text && lit.kind != token::param &&
                     !(lit.kind == token::word && (lower(lit.value) == "true" || lower(lit.value) == "false")))
-                    return fail("expected a number, 'text', true or false after " + c.column + " " + c.op);
+                    return fail("expected a number, 'text', true, false or $n after " + c.column + " " + c.op);
                 c.literal = next();
                 q.where.push_back(std::move(c));
             } while (keyword("and"));
+        }
+        if (keyword("order")) {
+            if (!keyword("by")) return fail("expected BY after ORDER");
+            if (peek().kind != token::word) return fail("expected a column after ORDER BY");
+            q.order_by = next().value;
+            if (keyword("desc")) q.descending = true;
+            else keyword("asc");
         }
         if (keyword("limit")) {
             if (peek().kind != token::number) return fail("expected a row count after LIMIT");
@@ -167,7 +182,7 @@ private:
     error fail(std::string why) const {
         return error(make_error_code(errc::parse_error),
                      "the test server answers SELECT * | columns | count() sum() avg() min() max() FROM t "
-                     "[WHERE c op literal [AND ...]] [LIMIT n]: " + why);
+                     "[WHERE c op value|$n [AND ...]] [ORDER BY c [ASC|DESC]] [LIMIT n]: " + why);
     }
     result<item> parse_item() {
         if (peek().kind != token::word) return fail("expected a column or an aggregate");
@@ -255,16 +270,33 @@ struct bound_condition {
     std::int64_t integer = 0;
     bool exact = false;  // the literal is an integer
     std::string text;
+    bool never = false;  // compared with a NULL bind
 };
 
-result<bound_condition> bind(const condition& c, const std::vector<std::pair<std::string, type>>& schema) {
+result<bound_condition> bind(const condition& c, const std::vector<std::pair<std::string, type>>& schema,
+                             const std::vector<param>& params) {
     const auto it = std::find_if(schema.begin(), schema.end(), [&](const auto& s) { return s.first == c.column; });
     if (it == schema.end()) return error(make_error_code(errc::parse_error), "Invalid column: " + c.column);
     bound_condition b;
     b.column = static_cast<std::size_t>(it - schema.begin());
     b.t = it->second;
     b.op = c.op;
-    const token& lit = c.literal;
+    token resolved = c.literal;
+    if (resolved.kind == token::param) {
+        std::size_t n = 0;
+        std::from_chars(resolved.value.data(), resolved.value.data() + resolved.value.size(), n);
+        if (n == 0 || n > params.size())
+            return error(make_error_code(errc::parse_error), "bind $" + resolved.value + " is not given (" +
+                                                                 std::to_string(params.size()) + " bind values)");
+        const param& p = params[n - 1];
+        if (p.kind == param::null) {
+            b.never = true;
+            return b;
+        }
+        resolved.kind = p.kind == param::number ? token::number : p.kind == param::text ? token::text : token::word;
+        resolved.value = p.value;
+    }
+    const token& lit = resolved;
     if (textual(b.t)) {
         if (lit.kind != token::text)
             return error(make_error_code(errc::parse_error), "column " + c.column + " is " + std::string(type_name(b.t)) + ": compare it with 'text'");
@@ -291,7 +323,7 @@ result<bound_condition> bind(const condition& c, const std::vector<std::pair<std
 }
 
 bool matches(const bound_condition& b, const decoded_column* c, std::size_t row) {
-    if (!c || c->is_null(row)) return false;  // NULL compares false, as in SQL
+    if (b.never || !c || c->is_null(row)) return false;  // NULL compares false, as in SQL
     if (textual(b.t)) return compare(std::string(c->text(row)), b.op, b.text);
     if (integral(b.t) && b.exact) return compare(integer_at(*c, row), b.op, b.integer);
     return compare(number_at(*c, row), b.op, b.number);
@@ -428,7 +460,74 @@ column_view result_set::column::view() {
     return v;
 }
 
-result<result_set> run(std::string_view sql, const std::map<std::string, test_server::table_data>& tables) {
+result<std::vector<param>> decode_binds(std::span<const std::byte>& in, std::uint64_t count) {
+    if (count > 1024)
+        return error(make_error_code(errc::parse_error), std::to_string(count) + " bind values, over the 1024 QuestDB takes");
+    std::vector<param> out;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        const std::string which = "bind $" + std::to_string(i + 1);
+        auto bad = [&](std::string why) { return error(make_error_code(errc::parse_error), which + ": " + why); };
+        auto take = [&](std::size_t n, auto& v) {
+            if (in.size() < n) return false;
+            std::memcpy(&v, in.data(), n);
+            in = in.subspan(n);
+            return true;
+        };
+        std::uint8_t code = 0, flag = 0, bitmap = 0;
+        if (!take(1, code) || !take(1, flag) || (flag != 0 && !take(1, bitmap))) return bad("truncated");
+        const auto t = static_cast<type>(code);
+        if (!known_type(code)) return bad("unknown type code " + std::to_string(code));
+        param p;
+        auto number = [&](auto v) {
+            char buf[64];
+            const auto r = std::to_chars(buf, buf + sizeof buf, v);
+            p.kind = param::number;
+            p.value.assign(buf, r.ptr);
+        };
+        const bool null = flag != 0 && (bitmap & 1);
+        if (!null) {
+            bool ok = true;
+            switch (t) {
+            case type::boolean: {
+                std::uint8_t v = 0;
+                ok = take(1, v);
+                p.kind = param::boolean;
+                p.value = (v & 1) ? "true" : "false";
+                break;
+            }
+            case type::byte: { std::int8_t v = 0; ok = take(1, v); number(v); break; }
+            case type::short_: { std::int16_t v = 0; ok = take(2, v); number(v); break; }
+            case type::char_: { std::uint16_t v = 0; ok = take(2, v); number(v); break; }
+            case type::int_: { std::int32_t v = 0; ok = take(4, v); number(v); break; }
+            case type::float_: { float v = 0; ok = take(4, v); number(v); break; }
+            case type::double_: { double v = 0; ok = take(8, v); number(v); break; }
+            case type::long_: case type::date: case type::timestamp: case type::timestamp_nanos: {
+                std::int64_t v = 0;
+                ok = take(8, v);
+                number(v);
+                break;
+            }
+            case type::varchar: {
+                std::uint32_t start = 1, end = 0;
+                if (!take(4, start) || !take(4, end)) return bad("truncated");
+                if (start != 0 || end > in.size()) return bad("bad VARCHAR offsets " + std::to_string(start) + ", " + std::to_string(end));
+                p.kind = param::text;
+                p.value.assign(reinterpret_cast<const char*>(in.data()), end);
+                in = in.subspan(end);
+                break;
+            }
+            default:
+                return bad("the test server cannot bind " + std::string(type_name(t)));
+            }
+            if (!ok) return bad("truncated");
+        }
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+result<result_set> run(std::string_view sql, const std::map<std::string, test_server::table_data>& tables,
+                       const std::vector<param>& params) {
     auto tokens = tokenize(sql);
     if (!tokens) return tokens.error();
     auto q = parser(std::move(*tokens)).parse();
@@ -444,7 +543,7 @@ result<result_set> run(std::string_view sql, const std::map<std::string, test_se
 
     std::vector<bound_condition> where;
     for (const auto& c : q->where) {
-        auto b = bind(c, schema);
+        auto b = bind(c, schema, params);
         if (!b) return b.error();
         where.push_back(std::move(*b));
     }
@@ -490,24 +589,59 @@ result<result_set> run(std::string_view sql, const std::map<std::string, test_se
             out.columns.push_back(std::move(c));
         }
 
-    std::vector<const decoded_column*> cols(schema.size());
-    for (const auto& b : table->second.blocks) {
-        for (std::size_t i = 0; i < schema.size(); ++i) {
-            cols[i] = nullptr;
-            for (const auto& bc : b.columns)
-                if ((bc.name.empty() ? std::string_view("timestamp") : std::string_view(bc.name)) == schema[i].first) cols[i] = &bc;
-        }
-        for (std::size_t row = 0; row < b.rows && out.rows < q->limit; ++row) {
+    std::optional<std::size_t> order;
+    if (!q->order_by.empty()) {
+        order = index_of(q->order_by);
+        if (!order) return error(make_error_code(errc::parse_error), "Invalid column: " + q->order_by);
+        const type t = schema[*order].second;
+        if (!numeric(t) && !textual(t))
+            return error(make_error_code(errc::parse_error), "the test server cannot order by " + std::string(type_name(t)));
+        if (!aggs.empty()) return error(make_error_code(errc::parse_error), "ORDER BY with aggregates: one row, nothing to order");
+    }
+    // Each block's columns in schema order (null: the block lacks it).
+    const auto& blocks = table->second.blocks;
+    std::vector<std::vector<const decoded_column*>> cols(blocks.size(), std::vector<const decoded_column*>(schema.size()));
+    for (std::size_t bi = 0; bi < blocks.size(); ++bi)
+        for (std::size_t i = 0; i < schema.size(); ++i)
+            for (const auto& bc : blocks[bi].columns)
+                if ((bc.name.empty() ? std::string_view("timestamp") : std::string_view(bc.name)) == schema[i].first)
+                    cols[bi][i] = &bc;
+    // The rows that match, in table order; LIMIT cuts early unless they
+    // are to be ordered first.
+    std::vector<std::pair<std::size_t, std::size_t>> hits;  // block, row
+    const std::size_t cut = order || !aggs.empty() ? std::numeric_limits<std::size_t>::max() : q->limit;
+    for (std::size_t bi = 0; bi < blocks.size() && hits.size() < cut; ++bi) {
+        for (std::size_t row = 0; row < blocks[bi].rows && hits.size() < cut; ++row) {
             bool keep = true;
-            for (const auto& w : where) keep = keep && matches(w, cols[w.column], row);
+            for (const auto& w : where) keep = keep && matches(w, cols[bi][w.column], row);
             if (!keep) continue;
             if (!aggs.empty()) {
-                for (auto& a : aggs) a.add(a.fn == agg::count ? nullptr : cols[a.column], row);
+                for (auto& a : aggs) a.add(a.fn == agg::count ? nullptr : cols[bi][a.column], row);
                 continue;
             }
-            for (std::size_t i = 0; i < plain.size(); ++i) out.columns[i].push(cols[plain[i]], row);
-            ++out.rows;
+            hits.emplace_back(bi, row);
         }
+    }
+    if (order) {
+        // NULLs first, as QuestDB orders them ascending; stable for ties.
+        const std::size_t k = *order;
+        const bool text = textual(schema[k].second), exact = integral(schema[k].second);
+        auto less = [&](const std::pair<std::size_t, std::size_t>& a, const std::pair<std::size_t, std::size_t>& b) {
+            const decoded_column* ca = cols[a.first][k];
+            const decoded_column* cb = cols[b.first][k];
+            const bool na = !ca || ca->is_null(a.second), nb = !cb || cb->is_null(b.second);
+            if (na || nb) return na && !nb;
+            if (text) return ca->text(a.second) < cb->text(b.second);
+            if (exact) return integer_at(*ca, a.second) < integer_at(*cb, b.second);
+            return number_at(*ca, a.second) < number_at(*cb, b.second);
+        };
+        if (q->descending) std::stable_sort(hits.begin(), hits.end(), [&](const auto& a, const auto& b) { return less(b, a); });
+        else std::stable_sort(hits.begin(), hits.end(), less);
+        if (hits.size() > q->limit) hits.resize(q->limit);
+    }
+    for (const auto& [bi, row] : hits) {
+        for (std::size_t i = 0; i < plain.size(); ++i) out.columns[i].push(cols[bi][plain[i]], row);
+        ++out.rows;
     }
     if (!aggs.empty()) {
         for (const auto& a : aggs) out.columns.push_back(a.finish());

@@ -2,10 +2,12 @@
 // tests and tools send, and a clear error for anything else.
 //
 //     SELECT * | item [, item ...] FROM table
-//         [WHERE column op literal [AND column op literal ...]] [LIMIT n]
+//         [WHERE column op value [AND column op value ...]]
+//         [ORDER BY column [ASC | DESC]] [LIMIT n]
 //     item: column | count() | count(*) | sum(c) | avg(c) | min(c) | max(c),
 //           each optionally followed by [AS] alias
-//     op: = != <> < <= > >=; literal: a number, 'text', true, false
+//     op: = != <> < <= > >=; value: a number, 'text', true, false, or a
+//     bind $1, $2, ... (a NULL bind matches nothing, as in SQL)
 //
 // A bare table name means SELECT * FROM it. Aggregates give one row
 // (count() a LONG, avg() a DOUBLE, sum() a LONG or DOUBLE, min() and max()
@@ -19,6 +21,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,8 +52,21 @@ struct result_set {
     std::size_t rows = 0;
 };
 
+// A bind value as the query's text would spell it: a number, a text, true
+// or false, or NULL.
+struct param {
+    enum kind_t { null, number, text, boolean } kind = null;
+    std::string value;
+};
+
+// The binds of a QUERY_REQUEST (count of them, then each a type code and a
+// one-row column), as params; `in` is left after the last one. An error
+// names the bind ($n) and what was wrong with it.
+result<std::vector<param>> decode_binds(std::span<const std::byte>& in, std::uint64_t count);
+
 // Runs sql over the server's tables. An error's detail is the text the
 // server answers with (QUERY_ERROR).
-result<result_set> run(std::string_view sql, const std::map<std::string, test_server::table_data>& tables);
+result<result_set> run(std::string_view sql, const std::map<std::string, test_server::table_data>& tables,
+                       const std::vector<param>& params = {});
 
 }  // namespace qwire::qwp::test_sql

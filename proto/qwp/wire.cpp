@@ -44,6 +44,8 @@ struct category_impl : std::error_category {
         case errc::version_mismatch: return "QWP: no common protocol version";
         case errc::must_close: return "QWP: the connection failed earlier and must be replaced";
         case errc::durable_ack_unavailable: return "QWP: the server did not confirm durable acks";
+        case errc::role_mismatch: return "QWP: the node's role does not take this connection (421 or target)";
+        case errc::bad_compression: return "QWP: a compressed batch was not asked for or does not decompress";
         }
         return "QWP: unknown error";
     }
@@ -106,7 +108,7 @@ bool retriable(std::error_code ec) noexcept {
         switch (static_cast<errc>(ec.value())) {
         case errc::internal_error: case errc::write_error: case errc::not_writable: case errc::dictionary_gap:
         case errc::unknown_status: case errc::handshake_rejected: case errc::no_qwp_endpoint:
-        case errc::must_close:
+        case errc::must_close: case errc::role_mismatch:
             return true;
         default:
             return false;

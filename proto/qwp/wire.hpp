@@ -128,6 +128,8 @@ enum class errc {
     version_mismatch,
     must_close,         // the connection failed earlier and must be replaced
     durable_ack_unavailable,
+    role_mismatch,      // 421, or a SERVER_INFO role the connect string's target does not take
+    bad_compression,    // a compressed batch that was not asked for or does not inflate
 };
 const std::error_category& category() noexcept;
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }

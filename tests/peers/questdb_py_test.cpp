@@ -152,6 +152,14 @@ TEST_CASE("questdb client: reads back through qwire's egress, value for value, w
     CHECK(run_peer(st.server->port(), "query") == "done\n");
 }
 
+TEST_CASE("questdb client: asks for zstd, qwire's test server compresses every batch, values intact") {
+    server_thread st;
+    CHECK(run_peer(st.server->port(), "query-zstd") == "done\n");
+    st.finish();
+    CHECK(st.server->stats().result_batches > 0);
+    CHECK(st.server->stats().zstd_batches == st.server->stats().result_batches);
+}
+
 TEST_CASE("qwire's reader reads what the questdb client wrote") {
     server_thread st;
     CHECK(run_peer(st.server->port(), "types") == "done\n");

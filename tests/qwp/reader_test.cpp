@@ -2,10 +2,14 @@
 #include <qwire/proto/qwp/reader.hpp>
 #include <qwire/proto/qwp/sender.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
+#include <qwire/proto/qwp/test_sql.hpp>
+#include <qwire/proto/qwp/zstd.hpp>
 
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <cstring>
 
 using namespace qwire;
 using namespace qwire::qwp;
@@ -15,9 +19,9 @@ namespace {
 // Ingests `rows` quotes (sym, bid with every 7th NULL, size, note), then
 // runs body(reader) against the same test server.
 template <class Body>
-void with_data(std::size_t rows, std::string reader_conf, Body body) {
+void with_data(std::size_t rows, std::string reader_conf, Body body, test_server_options opt = {}) {
     reactor r;
-    auto srv = test_server::start();
+    auto srv = test_server::start(opt);
     REQUIRE(srv);
     auto& server = **srv;
     auto client = [&]() -> task<void> {
@@ -142,9 +146,9 @@ struct answer {
     std::string error;
 };
 
-task<answer> ask(reader& rd, std::string_view sql) {
+task<answer> ask(reader& rd, std::string_view sql, const binds& b = binds()) {
     answer a;
-    auto e = co_await rd.execute(sql);
+    auto e = co_await rd.execute(sql, b);
     REQUIRE(e);
     for (;;) {
         auto b = co_await rd.next();
@@ -216,9 +220,267 @@ TEST_CASE("qwp test server: the SQL subset (columns, WHERE, aggregates, LIMIT) a
             const auto a = co_await ask(rd, sql);
             CHECK(a.error == text);
         }
-        const auto junk = co_await ask(rd, "SELECT * FROM quotes ORDER BY ts");
-        CHECK(junk.error.find("unexpected 'ORDER'") != std::string::npos);
+        const auto junk = co_await ask(rd, "SELECT * FROM quotes GROUP BY sym");
+        CHECK(junk.error.find("unexpected 'GROUP'") != std::string::npos);
+        const auto nocol = co_await ask(rd, "SELECT * FROM quotes ORDER BY ts");
+        CHECK(nocol.error == "Invalid column: ts");
         const auto open = co_await ask(rd, "SELECT * FROM quotes WHERE note = 'it''s");
         CHECK(open.error.find("unterminated string") != std::string::npos);
     });
+}
+
+// ---------------------------------------------------------------- zstd
+
+TEST_CASE("qwp reader: compression=zstd gets every batch compressed and the same values as raw") {
+    for (const char* conf : {"max_batch_rows=1000;compression=zstd;compression_level=3;",
+                             "max_batch_rows=1000;compression=auto;"}) {
+        INFO(conf);
+        with_data(2500, conf, [](reader& rd, test_server& server) -> task<void> {
+            auto e = co_await rd.execute("SELECT * FROM quotes");
+            REQUIRE(e);
+            std::size_t seen = 0;
+            for (;;) {
+                auto b = co_await rd.next();
+                REQUIRE(b);
+                if (!*b) break;
+                const auto size = (*b)->column("size")->values<std::int64_t>();
+                const auto& sym = *(*b)->column("sym");
+                const auto& bid = *(*b)->column("bid");
+                for (std::size_t i = 0; i < (*b)->rows(); ++i, ++seen) {
+                    CHECK(size[i] == static_cast<std::int64_t>(seen));
+                    CHECK(sym.text(i) == (seen % 3 == 0 ? "AAPL" : seen % 3 == 1 ? "MSFT" : "GOOG"));
+                    CHECK(bid.is_null(i) == (seen % 7 == 3));
+                    CHECK((*b)->column("note")->text(i) == "n" + std::to_string(seen));
+                }
+            }
+            CHECK(seen == 2500);
+            CHECK(server.stats().result_batches == 3);
+            CHECK(server.stats().zstd_batches == 3);
+        });
+    }
+    // A server that never compresses answers auto and zstd raw; a reader
+    // that offers raw (the default) gets raw.
+    test_server_options plain;
+    plain.zstd = false;
+    for (auto [conf, opt] : {std::pair{"compression=auto;", plain}, std::pair{"compression=zstd;", plain},
+                             std::pair{"", test_server_options{}}}) {
+        INFO(conf);
+        with_data(10, conf, [](reader& rd, test_server& server) -> task<void> {
+            auto e = co_await rd.execute("SELECT * FROM quotes");
+            REQUIRE(e);
+            auto b = co_await rd.next();
+            REQUIRE(b);
+            REQUIRE(*b);
+            CHECK((*b)->rows() == 10);
+            CHECK((*b)->column("note")->text(9) == "n9");
+            CHECK(server.stats().result_batches == 1);
+            CHECK(server.stats().zstd_batches == 0);
+        }, opt);
+    }
+}
+
+TEST_CASE("qwp zstd: what a reader offers, and the unpacker refuses frames that lie") {
+    CHECK(zstd_offered("raw") == 0);
+    CHECK(zstd_offered("zstd") == 1);
+    CHECK(zstd_offered("zstd;level=3, raw") == 3);
+    CHECK(zstd_offered("ZSTD; level=22") == 9);  // clamped as QuestDB does
+    CHECK(zstd_offered("raw, zstd;level=5") == 0);  // the first one this side speaks wins
+    CHECK(zstd_offered("br, zstd;level=2") == 2);
+    CHECK(zstd_offered("gzip") == 0);
+    CHECK(zstd_selected("zstd;level=3").value());
+    CHECK(!zstd_selected("raw").value());
+    CHECK(!zstd_selected("").value());
+    CHECK(!zstd_selected("identity").value());
+    auto br = zstd_selected("br");
+    REQUIRE(!br);
+    CHECK(br.error() == qwp::errc::bad_compression);
+    CHECK(br.error().message().find("'br'") != std::string::npos);
+
+    // A real frame, packed the way the test server packs a batch.
+    std::vector<std::byte> head(header_size), prefix(10, std::byte{7}), body(5000);
+    for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<std::byte>(i % 13);
+    const const_buffer parts[] = {{head.data(), head.size()}, {prefix.data(), prefix.size()}, {body.data(), 3000},
+                                  {body.data() + 3000, 2000}};
+    zstd_packer packer(3);
+    auto packed = packer.pack(parts, prefix.size());
+    REQUIRE(packed);
+    REQUIRE(packed->size() == 3);
+    const auto* h = static_cast<const std::uint8_t*>((*packed)[0].data);
+    CHECK((h[5] & flags::zstd) != 0);
+    std::uint32_t len;
+    std::memcpy(&len, h + 8, 4);
+    CHECK(len == prefix.size() + (*packed)[2].size);
+    CHECK((*packed)[2].size < body.size() / 4);
+    const auto* z = static_cast<const std::byte*>((*packed)[2].data);
+    const std::vector<std::byte> frame(z, z + (*packed)[2].size);
+    zstd_unpacker unpacker;
+    auto back = unpacker.unpack(frame);
+    REQUIRE(back);
+    CHECK(std::vector<std::byte>(back->begin(), back->end()) == body);
+
+    auto refused = [&](std::vector<std::byte> f, std::size_t cap, const char* why) {
+        auto r = unpacker.unpack(f, cap);
+        REQUIRE(!r);
+        CHECK(r.error() == qwp::errc::bad_compression);
+        INFO(r.error().message());
+        CHECK(r.error().message().find(why) != std::string::npos);
+    };
+    refused(frame, 4999, "over the bound of 4999");                                   // declares more than the cap
+    refused(std::vector<std::byte>(frame.begin(), frame.end() - 3), 1 << 20, "zstd:");  // truncated
+    refused(std::vector<std::byte>(16, std::byte{0x42}), 1 << 20, "not a zstd frame");  // not zstd at all
+    refused({}, 1 << 20, "not a zstd frame");
+    auto doubled = frame;
+    doubled.insert(doubled.end(), frame.begin(), frame.end());  // two frames: more than the first declares
+    refused(doubled, 1 << 20, "zstd:");
+    auto flipped = frame;
+    flipped[flipped.size() / 2] ^= std::byte{0x5a};  // a corrupted block (the checksum or the decoder sees it)
+    auto f = unpacker.unpack(flipped);
+    if (f) CHECK(std::vector<std::byte>(f->begin(), f->end()) != body);
+    else CHECK(f.error() == qwp::errc::bad_compression);
+}
+
+TEST_CASE("qwp reader: a connection that drops before a query's first answer fails over, within its budget") {
+    test_server_options drops;
+    drops.chaos_drop_queries = 2;
+    with_data(50, "failover_backoff_initial_ms=1;", [](reader& rd, test_server& server) -> task<void> {
+        auto e = co_await rd.execute("SELECT * FROM quotes");
+        REQUIRE(e);
+        std::size_t rows = 0;
+        for (;;) {
+            auto b = co_await rd.next();
+            REQUIRE(b);
+            if (!*b) break;
+            rows += (*b)->rows();
+        }
+        CHECK(rows == 50);
+        CHECK(rd.failovers() == 2);
+        CHECK(server.stats().chaos_resets == 2);
+        CHECK(server.stats().result_batches == 1);
+    }, drops);
+
+    // failover=off: the first drop is the query's error.
+    drops.chaos_drop_queries = 1;
+    with_data(5, "failover=off;", [](reader& rd, test_server&) -> task<void> {
+        auto e = co_await rd.execute("SELECT * FROM quotes");
+        REQUIRE(e);
+        auto b = co_await rd.next();
+        REQUIRE(!b);
+        CHECK(is_disconnect(b.error()));
+        CHECK(rd.failovers() == 0);
+    }, drops);
+
+    // Three sends allowed, the server drops five: the third drop ends it.
+    drops.chaos_drop_queries = 5;
+    with_data(5, "failover_max_attempts=3;failover_backoff_initial_ms=0;", [](reader& rd, test_server& server) -> task<void> {
+        auto e = co_await rd.execute("SELECT * FROM quotes");
+        REQUIRE(e);
+        auto b = co_await rd.next();
+        REQUIRE(!b);
+        CHECK(is_disconnect(b.error()));
+        CHECK(rd.failovers() == 2);
+        CHECK(server.stats().chaos_resets == 3);
+    }, drops);
+}
+
+TEST_CASE("qwp reader: bind values ($n) as QuestDB's reader sends them, ORDER BY, and the test server's checks") {
+    with_data(100, "", [](reader& rd, test_server&) -> task<void> {
+        // MSFT rows have i % 3 == 1; bid is 100 + i, NULL when i % 7 == 3.
+        binds b1;
+        b1.varchar("MSFT").long_(50).double_(160.5);
+        auto a = co_await ask(rd, "SELECT size FROM quotes WHERE sym = $1 AND size >= $2 AND bid < $3", b1);
+        REQUIRE(a.error.empty());
+        std::vector<std::int64_t> want;
+        for (int i = 50; i < 100; ++i)
+            if (i % 3 == 1 && i % 7 != 3 && 100.0 + i < 160.5) want.push_back(i);
+        REQUIRE(a.rows == want.size());
+        for (std::size_t i = 0; i < want.size(); ++i) CHECK(a.columns[0].values<std::int64_t>()[i] == want[i]);
+
+        // The same bind twice, a timestamp, a boolean-free count.
+        binds b2;
+        b2.timestamp_nanos(1700000000000000010LL);
+        auto t = co_await ask(rd, "SELECT count() FROM quotes WHERE timestamp >= $1 AND timestamp < $1", b2);
+        REQUIRE(t.error.empty());
+        CHECK(t.columns[0].values<std::int64_t>()[0] == 0);
+        auto t2 = co_await ask(rd, "SELECT count() FROM quotes WHERE timestamp >= $1", b2);
+        CHECK(t2.columns[0].values<std::int64_t>()[0] == 90);
+
+        // A NULL bind matches nothing, as in SQL.
+        binds b3;
+        b3.null(type::long_);
+        auto n = co_await ask(rd, "SELECT count() FROM quotes WHERE size = $1", b3);
+        REQUIRE(n.error.empty());
+        CHECK(n.columns[0].values<std::int64_t>()[0] == 0);
+
+        // ORDER BY, descending, with LIMIT after the sort; NULLs first ascending.
+        auto o = co_await ask(rd, "SELECT size FROM quotes ORDER BY size DESC LIMIT 3");
+        REQUIRE(o.error.empty());
+        REQUIRE(o.rows == 3);
+        CHECK(o.columns[0].values<std::int64_t>()[0] == 99);
+        CHECK(o.columns[0].values<std::int64_t>()[2] == 97);
+        auto nb = co_await ask(rd, "SELECT size, bid FROM quotes ORDER BY bid LIMIT 15");
+        REQUIRE(nb.rows == 15);
+        for (std::size_t i = 0; i < 14; ++i) CHECK(nb.columns[1].is_null(i));
+        CHECK(nb.columns[0].values<std::int64_t>()[14] == 0);
+        auto st = co_await ask(rd, "SELECT sym FROM quotes ORDER BY sym ASC LIMIT 1");
+        CHECK(st.columns[0].text(0) == "AAPL");
+
+        // Errors name the bind.
+        binds one;
+        one.long_(1);
+        auto missing = co_await ask(rd, "SELECT * FROM quotes WHERE size = $2", one);
+        CHECK(missing.error == "bind $2 is not given (1 bind values)");
+        binds text;
+        text.varchar("x");
+        auto mismatch = co_await ask(rd, "SELECT * FROM quotes WHERE size = $1", text);
+        CHECK(mismatch.error == "column size is LONG: compare it with a number");
+        binds uuid;
+        uuid.long_(1).uuid(1, 2);
+        auto cannot = co_await ask(rd, "SELECT * FROM quotes WHERE size = $1", uuid);
+        CHECK(cannot.error == "bind $2: the test server cannot bind UUID");
+        auto agg = co_await ask(rd, "SELECT count() FROM quotes ORDER BY size");
+        CHECK(agg.error.find("ORDER BY with aggregates") != std::string::npos);
+
+        // Misuse stays on this side.
+        binds geo;
+        geo.null(type::geohash);
+        auto g = co_await rd.execute("SELECT * FROM quotes", geo);
+        REQUIRE(!g);
+        CHECK(g.error().message().find("bind $1: no NULL bind of GEOHASH") != std::string::npos);
+        binds many;
+        for (int i = 0; i < 1025; ++i) many.int_(i);
+        auto m = co_await rd.execute("SELECT * FROM quotes", many);
+        REQUIRE(!m);
+        CHECK(m.error().message().find("1025 bind values") != std::string::npos);
+        // The connection still serves.
+        auto after = co_await ask(rd, "SELECT count() FROM quotes");
+        CHECK(after.columns[0].values<std::int64_t>()[0] == 100);
+    });
+}
+
+TEST_CASE("qwp test server: binds that lie are a QUERY_ERROR naming the bind, never a crash") {
+    using test_sql::decode_binds;
+    auto decode = [](std::vector<std::uint8_t> raw, std::uint64_t count) {
+        std::vector<std::byte> b(raw.size());
+        std::memcpy(b.data(), raw.data(), raw.size());
+        std::span<const std::byte> in = b;
+        return decode_binds(in, count);
+    };
+    CHECK(decode({0x05, 0x00, 1, 0, 0, 0, 0, 0, 0, 0}, 1).value()[0].value == "1");  // LONG 1
+    CHECK(decode({0x05, 0x01, 0x01}, 1).value()[0].kind == test_sql::param::null);
+    const std::pair<std::vector<std::uint8_t>, const char*> bad[] = {
+        {{0x05, 0x00, 1, 0, 0}, "bind $1: truncated"},
+        {{0x05}, "bind $1: truncated"},
+        {{0x7f, 0x00}, "bind $1: unknown type code 127"},
+        {{0x0f, 0x00, 0, 0, 0, 0, 200, 0, 0, 0, 'a'}, "bind $1: bad VARCHAR offsets 0, 200"},
+        {{0x0f, 0x00, 1, 0, 0, 0, 1, 0, 0, 0, 'a'}, "bind $1: bad VARCHAR offsets 1, 1"},
+        {{0x05, 0x01, 0x01}, "bind $2: truncated"},  // two promised, one given
+    };
+    for (const auto& [raw, why] : bad) {
+        auto r = decode(raw, raw.size() == 3 ? 2 : 1);
+        REQUIRE(!r);
+        CHECK(std::string(r.error().detail()) == why);
+    }
+    auto many = decode({}, 1025);
+    REQUIRE(!many);
+    CHECK(std::string(many.error().detail()).find("over the 1024") != std::string::npos);
 }

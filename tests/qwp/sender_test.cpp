@@ -298,7 +298,26 @@ TEST_CASE("qwp config: QuestDB's connect string keys, and clear errors") {
     REQUIRE(v6);
     CHECK(v6->addrs[0].host == "::1");
     CHECK(v6->addrs[0].port == 9001);
-    CHECK(config::parse("ws::addr=h;target=any;compression=zstd;").has_value());  // egress keys ignored
+    // The reader's keys are the reader's: one string serves both directions.
+    auto both = config::parse("qwpws::addr=h;target=replica;compression=auto;compression_level=7;max_batch_rows=10;"
+                              "sender_pool_min=2;sender_pool_max=3;idle_timeout_ms=5;acquire_timeout_ms=250;"
+                              "lazy_connect=on;request_timeout=900;max_buf_size=1m;protocol_version=auto;max_version=1;"
+                              "on_server_error=halt;on_write_error=halt;");
+    REQUIRE(both);
+    CHECK(!both->tls);
+    CHECK(both->target == qwp::target::replica);
+    CHECK(both->compression == qwp::compression::auto_);
+    CHECK(both->compression_level == 7);
+    CHECK(both->pool_size == 2);
+    CHECK(both->pool_max == 3);
+    CHECK(both->pool_idle_timeout.count() == 5);
+    CHECK(both->acquire_timeout == std::chrono::milliseconds(250));
+    CHECK(both->request_timeout.count() == 900);
+    CHECK(both->max_in_flight_bytes == (1u << 20));
+    auto tls = config::parse("qwpwss::addr=h;tls_ca=os_roots;");
+    REQUIRE(tls);
+    CHECK(tls->tls);
+    CHECK(config::parse("wss::addr=h;tls_ca=pem_file;tls_roots=/etc/ssl/certs/ca-certificates.crt;").has_value());
 
     const std::pair<const char*, const char*> bad[] = {
         {"http::addr=h;", "unsupported schema"},
@@ -312,11 +331,30 @@ TEST_CASE("qwp config: QuestDB's connect string keys, and clear errors") {
         {"ws::addr=h,h;", "duplicate addr"},
         {"ws::addr=h;auto_flush=on;", "auto_flush"},
         {"ws::addr=h;gorilla=maybe;", "bad value"},
+        {"ws::addr=h;compression=gzip;", "bad value 'gzip' for compression"},
+        {"ws::addr=h;compression_level=23;", "bad value '23' for compression_level"},
+        {"ws::addr=h;target=leader;", "bad value 'leader' for target"},
+        {"ws::addr=h;zone=eu-1;", "'zone' is a key of QuestDB's clients that qwire does not support"},
+        {"ws::addr=h;failover_max_attempts=0;", "bad value '0' for failover_max_attempts"},
+        {"ws::addr=h;failover=maybe;", "bad value 'maybe' for failover"},
+        {"ws::addr=h;buffer_pool_size=4;", "'buffer_pool_size' is a key"},
+        {"ws::addr=h;sf_dir=/tmp/x;", "'sf_dir' is a key"},
+        {"ws::addr=h;query_pool_max=4;", "'query_pool_max' is a key"},
+        {"ws::addr=h;lazy_connect=off;", "lazy_connect=off"},
+        {"ws::addr=h;on_server_error=drop;", "on_server_error=drop: qwire halts"},
+        {"ws::addr=h;on_bogus_error=halt;", "unknown key 'on_bogus_error'"},
+        {"ws::addr=h;protocol_version=2;", "QWP has version 1"},
+        {"ws::addr=h;max_version=2;", "QWP has version 1"},
+        {"wss::addr=h;tls_roots_password=x;", "PEM trust files only"},
+        {"wss::addr=h;tls_ca=pem_file;", "tls_ca=pem_file needs tls_roots"},
+        {"wss::addr=h;tls_ca=mine;", "bad value 'mine' for tls_ca"},
+        {"ws::addr=h;tls_ca=os_roots;", "need wss"},
+        {"qwpudp::addr=h;", "unsupported schema 'qwpudp'"},
     };
     for (auto [text, why] : bad) {
+        INFO(text);
         auto r = config::parse(text);
         REQUIRE(!r);
-        INFO(text);
         CHECK(r.error() == qwp::errc::bad_config);
         CHECK(std::string(r.error().detail()).find(why) != std::string::npos);
         CHECK(r.error().message().find(why) != std::string::npos);
@@ -427,5 +465,94 @@ TEST_CASE("qwp sender: several addr entries are walked until one answers") {
         auto y = co_await s->sync();
         CHECK(y);
         CHECK(rows_of(server, "w") == 1);
+    });
+}
+
+TEST_CASE("qwp node roles: a replica's 421 sends the sender on, target picks the reader's node") {
+    reactor r;
+    test_server_options ro;
+    ro.role = test_server_options::node_role::replica;
+    test_server_options po;
+    po.role = test_server_options::node_role::primary;
+    auto rep = test_server::start(ro);
+    auto pri = test_server::start(po);
+    REQUIRE(rep);
+    REQUIRE(pri);
+    auto& replica = **rep;
+    auto& primary = **pri;
+    const std::string rep_addr = "127.0.0.1:" + std::to_string(replica.port());
+    const std::string pri_addr = "127.0.0.1:" + std::to_string(primary.port());
+    auto client = [&]() -> task<void> {
+        // Ingest: the replica refuses with 421, the sender goes on to the primary.
+        auto s = co_await sender::connect("ws::addr=" + rep_addr + "," + pri_addr + ";");
+        REQUIRE(s);
+        row_buffer rows;
+        rows.table("w").column("v", 7).at(1);
+        auto f = co_await s->flush(rows);
+        REQUIRE(f);
+        auto y = co_await s->sync();
+        CHECK(y);
+        CHECK(rows_of(primary, "w") == 1);
+        CHECK(rows_of(replica, "w") == 0);
+        CHECK(replica.stats().refused == 1);
+        // Only the replica: the error says what the node is.
+        auto only = co_await sender::connect("ws::addr=" + rep_addr + ";");
+        REQUIRE(!only);
+        CHECK(only.error() == qwp::errc::role_mismatch);
+        CHECK(only.error().message().find("421 from a node with role REPLICA") != std::string::npos);
+
+        // Egress: target=replica skips the primary, target=primary the
+        // replica, any takes the first address.
+        auto on = [&](std::string conf) -> task<result<std::uint8_t>> {
+            auto rd = co_await reader::connect(conf);
+            if (!rd) co_return rd.error();
+            co_return rd->server().role;
+        };
+        auto a = co_await on("ws::addr=" + pri_addr + "," + rep_addr + ";target=replica;");
+        REQUIRE(a);
+        CHECK(*a == 2);
+        auto b = co_await on("ws::addr=" + rep_addr + "," + pri_addr + ";target=primary;");
+        REQUIRE(b);
+        CHECK(*b == 1);
+        auto c = co_await on("ws::addr=" + rep_addr + "," + pri_addr + ";");
+        REQUIRE(c);
+        CHECK(*c == 2);
+        auto none = co_await on("ws::addr=" + pri_addr + ";target=replica;");
+        REQUIRE(!none);
+        CHECK(none.error() == qwp::errc::role_mismatch);
+        CHECK(none.error().message().find("is a PRIMARY, not the replica target asks for") != std::string::npos);
+        replica.stop();
+        primary.stop();
+    };
+    r.block_on(when_all(replica.run(), primary.run(), client()));
+}
+
+TEST_CASE("qwp sender: request_timeout bounds sync, acquire_timeout_ms bounds borrow, connect names a bad key") {
+    test_server_options slow;
+    slow.ack_delay = std::chrono::hours(1);  // the OK never comes within the test
+    with_server(slow, "", [](sender&, test_server& server) -> task<void> {
+        auto s = co_await sender::connect(server.conf() + "request_timeout=50;");
+        REQUIRE(s);
+        row_buffer rows;
+        rows.table("slow").column("v", 1).at(1);
+        auto f = co_await s->flush(rows);
+        REQUIRE(f);
+        auto y = co_await s->sync();
+        REQUIRE(!y);
+        CHECK(y.error() == std::errc::timed_out);
+
+        auto pool = sender_pool::from_conf(server.conf() + "sender_pool_max=1;acquire_timeout_ms=50;");
+        REQUIRE(pool);
+        auto first = co_await pool->borrow();
+        REQUIRE(first);
+        auto second = co_await pool->borrow();
+        REQUIRE(!second);
+        CHECK(second.error() == std::errc::timed_out);
+
+        auto bad = co_await sender::connect(server.conf() + "zone=eu;");
+        REQUIRE(!bad);
+        CHECK(bad.error() == qwp::errc::bad_config);
+        CHECK(bad.error().message() ==
+              "QWP: bad connect string: 'zone' is a key of QuestDB's clients that qwire does not support");
     });
 }

@@ -6,6 +6,7 @@ Usage: python ingest.py PORT SCENARIO
   reject  a LONG column written again as DOUBLE: prints the server's error
   query   'types', then reads the table back through the client's egress
           reader (questdb.connect(...).query) and compares every cell
+  query-zstd  the same, the reader asking for compression=zstd (level 3)
   trade   writes nothing; reads table trade through the egress reader and
           prints each row as "sym price size timestamp-ns" (what a bridge wrote)
 Prints "done" (or "error: ...") and exits 0 when the client behaved.
@@ -63,11 +64,11 @@ def types(s):
             s.flush()
 
 
-def query(s):
+def query(s, read_conf=conf):
     types(s)
     s.close()
     import questdb
-    db = questdb.connect(conf)
+    db = questdb.connect(read_conf)
     try:
         result = db.query("SELECT * FROM all_types")
         names = [n for n, _ in result.columns()]
@@ -123,7 +124,8 @@ def reject(s):
 
 try:
     with Sender.from_conf(conf) as s:
-        {"m0": m0, "types": types, "reject": reject, "query": query, "trade": trade}[scenario](s)
+        {"m0": m0, "types": types, "reject": reject, "query": query, "trade": trade,
+         "query-zstd": lambda s: query(s, conf + "compression=zstd;compression_level=3;")}[scenario](s)
     print("done")
 except Exception as e:  # the reject scenario ends here
     print("error: " + str(e).replace("\n", " "))
