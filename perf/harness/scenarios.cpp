@@ -291,6 +291,22 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
     // frames). A sync drains the pipeline, so a period shorter than the
     // window caps what the window can give.
     const std::size_t sync_every = size_knob(s, "sync-every", 0);
+    // Store-and-forward: off, or the sf_durability of a queue in a fresh
+    // directory under the temp folder (one slot per connection).
+    const std::string sf = value_of(s, "sf", "off");
+    if (sf != "off" && sf != "memory" && sf != "flush" && sf != "append" && sf != "periodic")
+        return error(std::make_error_code(std::errc::invalid_argument), "knob sf: off, memory, flush, append or periodic, not '" + sf + "'");
+    struct sf_folder {
+        std::string path;
+        ~sf_folder() {
+            if (!path.empty()) std::filesystem::remove_all(path);
+        }
+    } sf_dir;
+    if (sf != "off") {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "qwire-perf-sf-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) return error(std::error_code(errno, std::system_category()), "knob sf: mkdtemp");
+        sf_dir.path = tmpl;
+    }
     const workloads::quote_table t(std::min<std::size_t>(rows, 1'000'000));
     // Rows per frame from the encoded size of a sample.
     qwp::symbol_dict sample_dict;
@@ -341,7 +357,10 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
     reactor r;
     std::vector<qwp::sender> senders;
     for (std::size_t i = 0; i < connections; ++i) {
-        auto c = r.block_on(qwp::sender::connect(conf));
+        const std::string one = sf == "off" ? conf
+                                            : conf + "sf_dir=" + sf_dir.path + ";sender_id=c" + std::to_string(i) +
+                                                  ";sf_durability=" + sf + ";sf_sync_interval_millis=100;";
+        auto c = r.block_on(qwp::sender::connect(one));
         if (!c) return c.error();
         senders.push_back(std::move(*c));
     }
@@ -1122,7 +1141,7 @@ const std::vector<scenario>& scenarios() {
          {"size", "rounds", "bulk-bytes"}, reactor_scenario},
         {"qwp-encode", "QWP chunk encoding vs memcpy", {"rows", "symbols"}, qwp_encode},
         {"qwp-ingest", "QWP end to end into the built-in test server or --conf",
-         {"window", "frame-bytes", "connections", "tls", "rows", "sync-every"}, qwp_ingest},
+         {"window", "frame-bytes", "connections", "tls", "rows", "sync-every", "sf"}, qwp_ingest},
         {"kdb-codec", "kdb+ encode/decode/compress/decompress vs memcpy (types as q type letters, data=random|repetitive)",
          {"rows", "symbols", "types", "data"}, kdb_codec},
         {"kdb-tick", "publish rate and publish-to-receive latency through the built-in tickerplant (rows per update)",

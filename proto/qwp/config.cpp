@@ -38,8 +38,7 @@ bool parse_bool(std::string_view v, bool& out) {
 bool is_unsupported_questdb_key(std::string_view key) {
     static constexpr std::string_view keys[] = {
         "zone", "buffer_pool_size", "query_close_timeout_ms", "query_pool_min", "query_pool_max", "pool_reap",
-        "sf_dir", "sender_id", "sf_durability", "sf_sync_interval_millis", "sf_max_segment_bytes",
-        "sf_max_total_bytes", "sf_append_deadline_millis", "drain_orphans", "max_background_drainers",
+        "drain_orphans", "max_background_drainers",
         "initial_connect_retry", "close_flush_timeout_millis", "durable_ack_keepalive_interval_millis",
         "error_inbox_capacity", "max_frame_rejections", "poison_min_escalation_window_millis", "path", "auth",
         "init_buf_size", "max_name_len", "auto_flush_rows", "auto_flush_interval", "auto_flush_bytes",
@@ -227,6 +226,30 @@ result<config> config::parse(std::string_view text) {
             else if (value == "primary") c.target = target::primary;
             else if (value == "replica") c.target = target::replica;
             else return bad();
+        } else if (key == "sf_dir") {
+            if (value.empty()) return bad();
+            c.sf.dir = value;
+        } else if (key == "sender_id") {
+            if (value.empty() || value.find('/') != std::string::npos || value == "." || value == "..") return bad();
+            c.sf.sender_id = value;
+        } else if (key == "sf_durability") {
+            if (value == "memory") c.sf.durability = sf_durability::memory;
+            else if (value == "flush") c.sf.durability = sf_durability::flush;
+            else if (value == "append") c.sf.durability = sf_durability::append;
+            else if (value == "periodic") c.sf.durability = sf_durability::periodic;
+            else return bad();
+        } else if (key == "sf_sync_interval_millis") {
+            if (!parse_number(value, n) || n == 0) return bad();
+            c.sf.sync_interval = std::chrono::milliseconds(n);
+        } else if (key == "sf_max_segment_bytes") {
+            if (!parse_size(value, n) || n < 4096) return bad();
+            c.sf.max_segment_bytes = n;
+        } else if (key == "sf_max_total_bytes") {
+            if (!parse_size(value, n) || n < 4096) return bad();
+            c.sf.max_total_bytes = n;
+        } else if (key == "sf_append_deadline_millis") {
+            if (!parse_number(value, n)) return bad();
+            c.sf_append_deadline = std::chrono::milliseconds(n);
         } else if (key == "failover") {
             if (!parse_bool(value, c.failover)) return bad();
         } else if (key == "failover_max_attempts") {
@@ -249,6 +272,7 @@ result<config> config::parse(std::string_view text) {
     if (!c.token.empty() && (!c.username.empty() || !c.password.empty()))
         return fail("token and username/password exclude each other");
     if (c.username.empty() != c.password.empty()) return fail("username and password go together");
+    if (c.sf.max_segment_bytes > c.sf.max_total_bytes) return fail("sf_max_segment_bytes is larger than sf_max_total_bytes");
     if (!c.tls_verify && !c.tls_roots.empty()) return fail("tls_verify=unsafe_off and tls_roots exclude each other");
     if (!c.tls && (tls_keys || !c.tls_verify)) return fail("tls_* keys need wss::");
     if (pem_file && c.tls_roots.empty()) return fail("tls_ca=pem_file needs tls_roots=FILE");

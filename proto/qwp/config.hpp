@@ -3,6 +3,7 @@
 
 #include <qwire/core/error.hpp>
 #include <qwire/proto/qwp/encoder.hpp>
+#include <qwire/proto/qwp/frame_store.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -86,6 +87,13 @@ struct config {
     std::chrono::milliseconds failover_backoff_initial{50};
     std::chrono::milliseconds failover_backoff_max{1000};
     std::chrono::milliseconds failover_max_duration{30000};
+    // sender: store-and-forward (sf_dir, sender_id, sf_durability=memory|
+    // flush|append|periodic, sf_sync_interval_millis, sf_max_segment_bytes,
+    // sf_max_total_bytes, sf_append_deadline_millis): frames go to a
+    // disk-backed queue before they are sent and a restarted sender replays
+    // what no OK covered. Off when sf_dir is empty.
+    frame_store_options sf;
+    std::chrono::milliseconds sf_append_deadline{30000};
     // sender: the longest sync() waits for its acknowledgement when the
     // caller's options carry no earlier deadline (0: no bound).
     std::chrono::milliseconds request_timeout{0};

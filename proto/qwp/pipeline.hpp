@@ -143,6 +143,13 @@ public:
     virtual task<result<void>> close(op_options o = {}) = 0;
 
     std::size_t in_flight() const noexcept { return core_.fifo.size(); }
+    // The frames kept for replay (in flight or not yet covered by an OK
+    // after a commit), control frames left out.
+    std::size_t kept_frames() const noexcept {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < core_.fifo.size(); ++i) n += core_.fifo[i].replayable;
+        return n;
+    }
     std::int64_t next_sequence() const noexcept { return core_.next_seq; }
     std::int64_t acked() const noexcept { return core_.acked; }
     // The error that broke the connection, if any (then must_close()); for

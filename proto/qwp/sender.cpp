@@ -23,6 +23,7 @@ struct sender::impl {
     error terminal;
     error last;
     stats st;
+    std::unique_ptr<frame_store> store;  // sf_dir
 
     explicit impl(config c)
         : cfg(std::move(c)), dict(cfg.max_symbols), mb(dict, encode_options{cfg.gorilla}) {}
@@ -45,6 +46,44 @@ struct sender::impl {
         for (auto& f : unsent) frames.push_back(std::move(f));
         unsent = std::move(frames);
         pipe.reset();
+    }
+
+    // Store-and-forward: the store holds, in order, exactly the frames kept
+    // for replay (in the pipeline or waiting in `unsent`); what it holds
+    // beyond them has been acknowledged and is released.
+    result<void> release_acked() {
+        if (!store) return {};
+        const std::size_t kept = (pipe ? pipe->kept_frames() : 0) + unsent.size();
+        if (store->pending() > kept) return store->release(store->pending() - kept);
+        return {};
+    }
+
+    // Before a frame goes into the store: its new dictionary entries go to
+    // the store's log, and room is made (acknowledged frames released,
+    // waiting for the last commit's OK when that frees some) within
+    // sf_append_deadline_millis.
+    task<result<void>> store_room(std::size_t size, op_options o) {
+        if (dict.size() > store->dict_logged()) {
+            std::vector<std::string_view> names;
+            for (std::size_t i = store->dict_logged(); i < dict.size(); ++i) names.push_back(dict.at(i));
+            auto d = store->append_dict(names);
+            if (!d) co_return d;
+        }
+        auto r = release_acked();
+        if (!r) co_return r;
+        const auto limit = store->options().max_total_bytes;
+        if (store->bytes() + size + 64 <= limit) co_return result<void>{};
+        const auto deadline = after(cfg.sf_append_deadline);
+        while (store->bytes() + size + 64 > limit && pipe && last_commit >= 0 && pipe->acked() < last_commit &&
+               clock::now() < deadline) {
+            auto w = co_await pipe->wait_acked(last_commit, ack_level::ok, o.cut_to(deadline));
+            if (!w) break;
+            r = release_acked();
+            if (!r) co_return r;
+        }
+        if (store->bytes() + size + 64 <= limit) co_return result<void>{};
+        co_return error(errc::over_budget, "sf_max_total_bytes (" + std::to_string(limit) + "): " +
+                                               std::to_string(store->bytes()) + " bytes wait for acknowledgement; sync() frees them");
     }
 
     // Unauthorized, bad request, version mismatch, no durable acks: none of
@@ -147,13 +186,32 @@ struct sender::impl {
     // success, a terminal error, or reconnect_max_duration spent.
     task<result<void>> send_built(bool want_defer, op_options o) {
         std::optional<clock::time_point> first_failure;
+        bool stored = false;  // this message is the store's newest frame
+        // A frame that never reached the pipeline leaves the store again.
+        auto unstore = [&] {
+            if (stored) (void)store->drop_newest();
+            stored = false;
+        };
+        if (store) {
+            auto room = co_await store_room(mb.message_size(), o);
+            if (!room) co_return room;
+        }
         for (;;) {
-            if (terminal) co_return terminal;
+            if (terminal) {
+                unstore();
+                co_return terminal;
+            }
             const bool deferred = want_defer && !(first_frame && cfg.first_frame_commits);
             const auto pieces = mb.finish(deferred ? flags::defer_commit : 0);
             const std::int64_t seq_before = pipe->next_sequence();
             std::size_t size = 0;
             for (const auto& p : pieces) size += p.size;
+            if (store) {
+                unstore();  // an earlier attempt's copy (its dictionary delta differs)
+                auto a = store->append(pieces, deferred);
+                if (!a) co_return a;
+                stored = true;
+            }
             auto seq = co_await pipe->send(pieces, deferred, o);
             if (seq) {
                 ++st.frames;
@@ -169,9 +227,15 @@ struct sender::impl {
                 co_return result<void>{};
             }
             const bool kept = pipe->next_sequence() > seq_before;
-            if (out_of_time(first_failure)) co_return seq.error();
+            if (out_of_time(first_failure)) {
+                if (!kept) unstore();
+                co_return seq.error();
+            }
             auto r = co_await recover(seq.error(), o, *first_failure);
-            if (!r) co_return r;
+            if (!r) {
+                if (!kept) unstore();
+                co_return r;
+            }
             if (kept) {
                 // Replayed on the new connection: it counts as sent.
                 ++st.frames;
@@ -226,8 +290,20 @@ struct sender::impl {
             auto s = co_await send_split(c, 0, c.rows(), o);
             if (!s) co_return s;
         }
-        if (mb.table_count() > 0) co_return co_await send_built(true, o);
-        co_return result<void>{};
+        if (mb.table_count() > 0) {
+            auto s = co_await send_built(true, o);
+            if (!s) co_return s;
+        }
+        co_return stored_after_call();
+    }
+
+    // After a flush or sync: acknowledged frames leave the store, and the
+    // durability mode may force what is there to the disk.
+    result<void> stored_after_call() {
+        if (!store) return {};
+        auto r = release_acked();
+        if (!r) return r;
+        return store->after_flush();
     }
 
     task<result<void>> sync(ack_level level, op_options o) {
@@ -243,7 +319,7 @@ struct sender::impl {
                 if (!pipe || pipe->must_close()) continue;
             }
             auto w = co_await pipe->wait_acked(last_commit, level, o);
-            if (w) co_return w;
+            if (w) co_return stored_after_call();
             // The OK did not come: reconnect, replay, commit again, within
             // the reconnect budget counted from the first failure.
             if (out_of_time(first_failure)) co_return w;
@@ -270,6 +346,24 @@ task<result<sender>> sender::connect(config c, op_options o) {
 
 task<result<sender>> sender::connect_with(config c, ingress_connector connector, op_options o) {
     auto p = std::make_unique<impl>(std::move(c));
+    if (!p->cfg.sf.dir.empty()) {
+        // What an earlier run of this sender_id left: its dictionary, then
+        // the frames no OK covered, replayed by the first connection.
+        frame_store::recovered old;
+        auto st = frame_store::open(p->cfg.sf, old);
+        if (!st) co_return st.error();
+        for (std::size_t i = 0; i < old.dict.size(); ++i) {
+            auto id = p->dict.intern(old.dict[i]);
+            if (!id) co_return id.error();
+            if (*id != i)
+                co_return error(errc::bad_config, "sf_dir: the dictionary log repeats '" + old.dict[i] + "' (slot " +
+                                                      p->cfg.sf.dir + "/" + p->cfg.sf.sender_id + ")");
+        }
+        p->st.recovered_frames = old.frames.size();
+        p->st.recovered_cut_bytes = old.cut_bytes;
+        p->unsent = std::move(old.frames);
+        p->store = std::move(*st);
+    }
     p->connector = std::move(connector);
     if (!p->connector)
         p->connector = [](const config& cfg, const config::address& a, op_options oo) {
@@ -309,5 +403,6 @@ bool sender::must_close() const noexcept { return static_cast<bool>(p_->terminal
 const error& sender::last_error() const noexcept { return p_->last; }
 const sender::stats& sender::counters() const noexcept { return p_->st; }
 std::size_t sender::in_flight() const noexcept { return p_->pipe ? p_->pipe->in_flight() : 0; }
+std::size_t sender::stored_frames() const noexcept { return p_->store ? p_->store->pending() : 0; }
 
 }  // namespace qwire::qwp

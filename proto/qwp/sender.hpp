@@ -95,9 +95,13 @@ public:
         std::uint64_t bytes = 0;
         std::uint64_t reconnects = 0;
         std::uint64_t replayed_frames = 0;
+        std::uint64_t recovered_frames = 0;  // read back from sf_dir at connect
+        std::uint64_t recovered_cut_bytes = 0;  // a torn tail cut off there
     };
     const stats& counters() const noexcept;
     std::size_t in_flight() const noexcept;
+    // Frames in the sf_dir queue not yet covered by an OK (0 without sf_dir).
+    std::size_t stored_frames() const noexcept;
 
     struct impl;
 
