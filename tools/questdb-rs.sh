@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the questdb-rs peer (tests/peers/questdb-rs: QuestDB's Rust client
+# questdb-rs 7.2.1 from crates.io, every crate pinned by its Cargo.lock) once,
+# caches the build, and prints the path of the program. Used by the peer
+# tests as an independent QWP client. Needs cargo (the machine's rustup).
+# Usage: tools/questdb-rs.sh
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+version=7.2.1
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/qwire/questdb-rs-$version"
+src="$root/tests/peers/questdb-rs"
+bin="$cache/release/qwire-questdb-rs-peer"
+if [ ! -x "$bin" ] || [ -n "$(find "$src" -newer "$bin" -type f | head -1)" ]; then
+  if ! command -v cargo >/dev/null; then
+    echo "tools/questdb-rs.sh: cargo is needed to build QuestDB's Rust client (install Rust with rustup)" >&2
+    exit 1
+  fi
+  CARGO_TARGET_DIR="$cache" cargo build -q --release --locked --manifest-path "$src/Cargo.toml" >&2
+fi
+echo "$bin"
