@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,24 @@ namespace qwire::qwp {
 // clients that qwire has no behaviour for is an error that names it, as is
 // any other key.
 enum class compression : std::uint8_t { raw, zstd, auto_ };
+
+// What happened to a sender's connection, for config::on_event (as
+// QuestDB's client reports connection and rejection events).
+struct sender_event {
+    enum class kind : std::uint8_t {
+        connected,        // the first connection is up
+        reconnected,      // a later one is up (after a failure)
+        endpoint_failed,  // one address did not answer or refused (cause)
+        disconnected,     // the connection failed (cause); a reconnect follows unless it is terminal
+        replaying,        // a new connection sends again `frames` frames no OK covered
+        rejected,         // the server refused a frame (cause carries its text); terminal
+    };
+    kind what;
+    std::string host;
+    std::uint16_t port = 0;
+    std::size_t frames = 0;
+    error cause;
+};
 enum class target : std::uint8_t { any, primary, replica };
 
 struct config {
@@ -100,6 +119,10 @@ struct config {
     // sender_pool: the longest borrow() waits for a sender (0: fail at once
     // when none is free; unset: no bound).
     std::optional<std::chrono::milliseconds> acquire_timeout;
+
+    // Called on the sender's reactor at each sender_event; it must not
+    // block (set in code, not in the connect string).
+    std::function<void(const sender_event&)> on_event;
 
     // Parses a connect string; an error's detail says what was wrong (the
     // key and its value).

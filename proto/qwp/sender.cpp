@@ -48,6 +48,12 @@ struct sender::impl {
         pipe.reset();
     }
 
+    void emit(sender_event::kind k, const config::address* a = nullptr, error cause = {}, std::size_t frames = 0) {
+        if (!cfg.on_event) return;
+        sender_event e{k, a ? a->host : std::string(), a ? a->port : std::uint16_t{0}, frames, std::move(cause)};
+        cfg.on_event(e);
+    }
+
     // Store-and-forward: the store holds, in order, exactly the frames kept
     // for replay (in the pipeline or waiting in `unsent`); what it holds
     // beyond them has been acknowledged and is released.
@@ -113,7 +119,10 @@ struct sender::impl {
         }
         dict.mark_sent();
         const std::size_t replaying = unsent.size();
-        if (!unsent.empty()) first_frame = false;
+        if (!unsent.empty()) {
+            first_frame = false;
+            emit(sender_event::kind::replaying, &cfg.addrs[addr % cfg.addrs.size()], {}, replaying);
+        }
         auto rp = co_await pipe->replay(unsent, o);
         st.replayed_frames += replaying - unsent.size();
         if (!rp) co_return rp.error();
@@ -139,12 +148,16 @@ struct sender::impl {
                 info = std::move(r->info);
                 pipe = std::move(r->pipe);
                 auto c = co_await catch_up(o);
-                if (c) break;
+                if (c) {
+                    emit(initial ? sender_event::kind::connected : sender_event::kind::reconnected, &a);
+                    break;
+                }
                 err = c.error();
                 take_unacked();
             } else {
                 err = r.error();
             }
+            emit(sender_event::kind::endpoint_failed, &a, err);
             if (terminal_error(err)) co_return err;
             ++addr;
             if (initial && attempt + 1 >= cfg.addrs.size()) co_return err;
@@ -166,6 +179,10 @@ struct sender::impl {
         // what ended the attempt.
         if (pipe && pipe->failure() == ec) ec = pipe->failure();
         last = ec;
+        const bool refused = ec.code().category() == category() && ec.code().value() >= static_cast<int>(errc::schema_mismatch) &&
+                             ec.code().value() <= static_cast<int>(errc::unknown_status) && !retriable(ec);
+        if (ec != std::errc::operation_canceled && ec != std::errc::timed_out)
+            emit(refused ? sender_event::kind::rejected : sender_event::kind::disconnected, &cfg.addrs[addr % cfg.addrs.size()], ec);
         if (!retriable(ec) || ec == std::errc::operation_canceled || ec == std::errc::timed_out) {
             if (ec != std::errc::operation_canceled && ec != std::errc::timed_out) terminal = ec;
             co_return ec;

@@ -557,3 +557,61 @@ TEST_CASE("qwp sender: request_timeout bounds sync, acquire_timeout_ms bounds bo
               "QWP: bad connect string: 'zone' is a key of QuestDB's clients that qwire does not support");
     });
 }
+
+TEST_CASE("qwp sender events: connected, an address that failed, disconnected, replaying, reconnected, rejected") {
+    reactor r;
+    auto srv = test_server::start();
+    REQUIRE(srv);
+    auto& server = **srv;
+    std::vector<sender_event> events;
+    auto client = [&]() -> task<void> {
+        auto c = config::parse("ws::addr=127.0.0.1:1,127.0.0.1:" + std::to_string(server.port()) +
+                               ";first_frame_commits=off;reconnect_initial_backoff_millis=1;");
+        REQUIRE(c);
+        c->on_event = [&](const sender_event& e) { events.push_back(e); };
+        auto s = co_await sender::connect(*c);
+        REQUIRE(s);
+        REQUIRE(events.size() == 2);
+        CHECK(events[0].what == sender_event::kind::endpoint_failed);
+        CHECK(events[0].port == 1);
+        CHECK(events[0].cause == std::errc::connection_refused);
+        CHECK(events[1].what == sender_event::kind::connected);
+        CHECK(events[1].port == server.port());
+        events.clear();
+
+        // A retriable server error: disconnected, then the replay on the
+        // next connection, then reconnected.
+        quotes q(100);
+        const chunk ch = q.make();
+        auto f = co_await s->flush(ch);
+        REQUIRE(f);
+        server.fail_next("quotes", status::write_error, "disk full");
+        auto f2 = co_await s->flush(ch);
+        REQUIRE(f2);
+        auto y = co_await s->sync();
+        REQUIRE(y);
+        REQUIRE(!events.empty());
+        CHECK(events[0].what == sender_event::kind::disconnected);
+        CHECK(events[0].cause == qwp::errc::write_error);
+        CHECK(std::string(events[0].cause.detail()).find("disk full") != std::string::npos);
+        const auto replay = std::find_if(events.begin(), events.end(), [](const auto& e) { return e.what == sender_event::kind::replaying; });
+        REQUIRE(replay != events.end());
+        CHECK(replay->frames >= 1);
+        CHECK(events.back().what == sender_event::kind::reconnected);
+        events.clear();
+
+        // A frame the server refuses for good: rejected, with its text.
+        row_buffer rows;
+        rows.table("quotes").column("size", 1.5).at(1);  // LONG column, DOUBLE value
+        auto f3 = co_await s->flush(rows);
+        result<void> y3 = f3;
+        if (f3) y3 = co_await s->sync();
+        REQUIRE(!y3);
+        REQUIRE(events.size() == 1);
+        CHECK(events[0].what == sender_event::kind::rejected);
+        CHECK(events[0].cause == qwp::errc::schema_mismatch);
+        CHECK(std::string(events[0].cause.detail()).find("column 'size'") != std::string::npos);
+        server.stop();
+    };
+    r.block_on(when_all(server.run(), client()));
+}
