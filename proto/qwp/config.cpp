@@ -39,7 +39,7 @@ bool is_unsupported_questdb_key(std::string_view key) {
     static constexpr std::string_view keys[] = {
         "zone", "buffer_pool_size", "query_close_timeout_ms", "query_pool_min", "query_pool_max", "pool_reap",
         "drain_orphans", "max_background_drainers",
-        "initial_connect_retry", "close_flush_timeout_millis", "durable_ack_keepalive_interval_millis",
+        "close_flush_timeout_millis", "durable_ack_keepalive_interval_millis",
         "error_inbox_capacity", "max_frame_rejections", "poison_min_escalation_window_millis", "path", "auth",
         "init_buf_size", "max_name_len", "auto_flush_rows", "auto_flush_interval", "auto_flush_bytes",
         "request_min_throughput", "retry_timeout", "retry_max_backoff_millis", "max_in_flight",
@@ -250,6 +250,11 @@ result<config> config::parse(std::string_view text) {
         } else if (key == "sf_append_deadline_millis") {
             if (!parse_number(value, n)) return bad();
             c.sf_append_deadline = std::chrono::milliseconds(n);
+        } else if (key == "initial_connect_retry") {
+            if (value == "off" || value == "false") c.initial_connect_retry = connect_retry::off;
+            else if (value == "on" || value == "true" || value == "sync") c.initial_connect_retry = connect_retry::sync;
+            else if (value == "async") c.initial_connect_retry = connect_retry::async;
+            else return bad();
         } else if (key == "failover") {
             if (!parse_bool(value, c.failover)) return bad();
         } else if (key == "failover_max_attempts") {

@@ -113,6 +113,14 @@ struct config {
     // what no OK covered. Off when sf_dir is empty.
     frame_store_options sf;
     std::chrono::milliseconds sf_append_deadline{30000};
+    // sender: initial_connect_retry=off (connect fails when no address
+    // answers), on|sync (connect retries within reconnect_max_duration),
+    // async (connect returns at once: flushes queue their frames, in memory
+    // up to max_in_flight_bytes and in sf_dir when set, each flush tries
+    // again when the backoff allows, and sync() waits for a connection
+    // within reconnect_max_duration).
+    enum class connect_retry : std::uint8_t { off, sync, async };
+    connect_retry initial_connect_retry = connect_retry::off;
     // sender: the longest sync() waits for its acknowledgement when the
     // caller's options carry no earlier deadline (0: no bound).
     std::chrono::milliseconds request_timeout{0};

@@ -24,6 +24,18 @@ struct sender::impl {
     error last;
     stats st;
     std::unique_ptr<frame_store> store;  // sf_dir
+    bool ever_connected = false;
+    // initial_connect_retry=async: no connection yet; frames queue in
+    // `unsent` (and the store) and a flush tries to connect again from
+    // next_try on.
+    bool offline = false;
+    clock::time_point next_try{};
+    std::chrono::milliseconds offline_backoff{0};
+    std::size_t unsent_bytes() const noexcept {
+        std::size_t n = 0;
+        for (const auto& f : unsent) n += f.first.size();
+        return n;
+    }
 
     explicit impl(config c)
         : cfg(std::move(c)), dict(cfg.max_symbols), mb(dict, encode_options{cfg.gorilla}) {}
@@ -136,8 +148,11 @@ struct sender::impl {
     // (with backoff, across the addresses) until reconnect_max_duration has
     // passed since `since`; a failure during the catch-up is retried the
     // same way as a failed connect.
-    task<result<void>> reconnect(op_options o, bool initial, clock::time_point since = clock::now()) {
+    // `initial`: the sender's first connection (one pass over the addresses
+    // unless initial_connect_retry asks for retries; `one_pass` forces one).
+    task<result<void>> reconnect(op_options o, bool initial, clock::time_point since = clock::now(), bool one_pass = false) {
         take_unacked();
+        const bool first = !ever_connected;
         const auto give_up = since + cfg.reconnect_max_duration;
         auto backoff = cfg.reconnect_initial_backoff;
         error err;
@@ -149,7 +164,8 @@ struct sender::impl {
                 pipe = std::move(r->pipe);
                 auto c = co_await catch_up(o);
                 if (c) {
-                    emit(initial ? sender_event::kind::connected : sender_event::kind::reconnected, &a);
+                    emit(first ? sender_event::kind::connected : sender_event::kind::reconnected, &a);
+                    ever_connected = true;
                     break;
                 }
                 err = c.error();
@@ -160,7 +176,9 @@ struct sender::impl {
             emit(sender_event::kind::endpoint_failed, &a, err);
             if (terminal_error(err)) co_return err;
             ++addr;
-            if (initial && attempt + 1 >= cfg.addrs.size()) co_return err;
+            if ((one_pass || (initial && cfg.initial_connect_retry != config::connect_retry::sync)) &&
+                attempt + 1 >= cfg.addrs.size())
+                co_return err;
             if ((attempt + 1) % cfg.addrs.size() == 0) {
                 if (clock::now() + backoff > give_up) co_return err;
                 auto slept = co_await sleep_for(backoff, o.stop);
@@ -168,7 +186,8 @@ struct sender::impl {
                 backoff = std::min(backoff * 2, cfg.reconnect_max_backoff);
             }
         }
-        if (!initial) ++st.reconnects;
+        if (!first) ++st.reconnects;
+        offline = false;
         co_return result<void>{};
     }
 
@@ -212,6 +231,29 @@ struct sender::impl {
         if (store) {
             auto room = co_await store_room(mb.message_size(), o);
             if (!room) co_return room;
+        }
+        if (!pipe) {
+            // Offline (initial_connect_retry=async): the frame waits in the
+            // queue the first connection replays.
+            const auto pieces = mb.finish(want_defer ? flags::defer_commit : 0);
+            std::vector<std::byte> bytes;
+            for (const auto& p : pieces) {
+                const auto* b = static_cast<const std::byte*>(p.data);
+                bytes.insert(bytes.end(), b, b + p.size);
+            }
+            if (!store && unsent_bytes() + bytes.size() > cfg.max_in_flight_bytes)
+                co_return error(errc::over_budget, "no connection yet and max_in_flight_bytes (" +
+                                                       std::to_string(cfg.max_in_flight_bytes) +
+                                                       ") of frames wait for it; give sf_dir to queue more");
+            if (store) {
+                auto a = store->append(pieces, want_defer);
+                if (!a) co_return a;
+            }
+            unsent.emplace_back(std::move(bytes), want_defer);
+            ++st.frames;
+            uncommitted = true;
+            mb.clear();
+            co_return result<void>{};
         }
         for (;;) {
             if (terminal) {
@@ -282,6 +324,17 @@ struct sender::impl {
     task<result<void>> ensure(op_options o) {
         if (terminal) co_return terminal;
         if (pipe && !pipe->must_close()) co_return result<void>{};
+        if (offline) {
+            // Not connected yet: one pass over the addresses when the
+            // backoff allows; the flush queues its frames either way.
+            if (clock::now() < next_try) co_return result<void>{};
+            auto r = co_await reconnect(o, true, clock::now(), true);
+            if (r) co_return r;
+            if (terminal_error(r.error()) && r.error() != std::errc::operation_canceled) co_return r;
+            offline_backoff = std::min(std::max(offline_backoff * 2, cfg.reconnect_initial_backoff), cfg.reconnect_max_backoff);
+            next_try = clock::now() + offline_backoff;
+            co_return result<void>{};
+        }
         const error ec = pipe ? pipe->failure() : error(errc::must_close);
         co_return co_await recover(ec, o);
     }
@@ -327,6 +380,11 @@ struct sender::impl {
         if (cfg.request_timeout.count() > 0) o = o.cut_to(after(cfg.request_timeout));
         std::optional<clock::time_point> first_failure;
         for (;;) {
+            if (offline) {
+                // A sync needs the connection: wait for it within the budget.
+                auto c = co_await reconnect(o, false);
+                if (!c) co_return c;
+            }
             auto ok = co_await ensure(o);
             if (!ok) co_return ok;
             if (uncommitted || last_commit < 0 || pipe->next_sequence() == 0) {
@@ -387,7 +445,15 @@ task<result<sender>> sender::connect_with(config c, ingress_connector connector,
             return open_ingress(cfg, a, std::move(oo));
         };
     auto r = co_await p->reconnect(o, true);
-    if (!r) co_return r.error();
+    if (!r) {
+        if (p->cfg.initial_connect_retry != config::connect_retry::async || impl::terminal_error(r.error()))
+            co_return r.error();
+        // Start without a connection; flushes queue until one answers.
+        p->offline = true;
+        p->last = r.error();
+        p->offline_backoff = p->cfg.reconnect_initial_backoff;
+        p->next_try = clock::now() + p->offline_backoff;
+    }
     co_return sender(std::move(p));
 }
 

@@ -339,7 +339,8 @@ TEST_CASE("qwp config: QuestDB's connect string keys, and clear errors") {
         {"ws::addr=h;failover=maybe;", "bad value 'maybe' for failover"},
         {"ws::addr=h;buffer_pool_size=4;", "'buffer_pool_size' is a key"},
         {"ws::addr=h;sf_dir=/tmp/x;sf_max_segment_bytes=1m;sf_max_total_bytes=64k;", "sf_max_segment_bytes is larger"},
-        {"ws::addr=h;initial_connect_retry=on;", "'initial_connect_retry' is a key"},
+        {"ws::addr=h;initial_connect_retry=later;", "bad value 'later' for initial_connect_retry"},
+        {"ws::addr=h;close_flush_timeout_millis=5;", "'close_flush_timeout_millis' is a key"},
         {"ws::addr=h;query_pool_max=4;", "'query_pool_max' is a key"},
         {"ws::addr=h;lazy_connect=off;", "lazy_connect=off"},
         {"ws::addr=h;on_server_error=drop;", "on_server_error=drop: qwire halts"},
@@ -614,4 +615,99 @@ TEST_CASE("qwp sender events: connected, an address that failed, disconnected, r
         server.stop();
     };
     r.block_on(when_all(server.run(), client()));
+}
+
+namespace {
+
+// A loopback port nobody listens on now (a server's, after it stopped).
+// Call it outside any other reactor's run.
+std::uint16_t free_port() {
+    reactor r;
+    auto srv = test_server::start();
+    REQUIRE(srv);
+    return (*srv)->port();
+}
+
+}  // namespace
+
+TEST_CASE("qwp sender: initial_connect_retry=async starts with the server away, queues, delivers on sync") {
+    const std::uint16_t port = free_port();
+    const std::string addr = "ws::addr=127.0.0.1:" + std::to_string(port) + ";reconnect_initial_backoff_millis=1;";
+    reactor r;
+    std::optional<sender> s;
+    auto start = [&]() -> task<void> {
+        // off (the default): no server, no sender.
+        auto off = co_await sender::connect(addr);
+        REQUIRE(!off);
+        CHECK(off.error() == std::errc::connection_refused);
+        auto c = co_await sender::connect(addr + "initial_connect_retry=async;");
+        REQUIRE(c);
+        s.emplace(std::move(*c));
+        quotes q(100);
+        for (int i = 0; i < 3; ++i) {
+            auto f = co_await s->flush(q.make());
+            REQUIRE(f);
+        }
+        CHECK(s->counters().frames == 3);
+    };
+    r.block_on(start());
+    // The server comes up on that port; sync connects, replays, commits.
+    test_server_options o;
+    o.port = port;
+    auto srv = test_server::start(o);
+    REQUIRE(srv);
+    auto& server = **srv;
+    auto finish = [&]() -> task<void> {
+        auto y = co_await s->sync();
+        REQUIRE(y);
+        CHECK(rows_of(server, "quotes") == 300);
+        CHECK(s->counters().replayed_frames == 3);
+        server.stop();
+    };
+    r.block_on(when_all(server.run(), finish()));
+
+    // Without sf_dir the queue is bounded by max_in_flight_bytes.
+    const std::string away = "ws::addr=127.0.0.1:" + std::to_string(port) + ";initial_connect_retry=async;max_in_flight_bytes=8k;";
+    auto bounded = [&]() -> task<void> {
+        auto c = co_await sender::connect(away);
+        REQUIRE(c);
+        quotes q(1000);  // about 25 KB of frame
+        auto f = co_await c->flush(q.make());
+        REQUIRE(!f);
+        CHECK(f.error() == qwp::errc::over_budget);
+        CHECK(f.error().message().find("max_in_flight_bytes (8192)") != std::string::npos);
+    };
+    r.block_on(bounded());
+}
+
+TEST_CASE("qwp sender: initial_connect_retry=on keeps trying until the server answers") {
+    const std::uint16_t port = free_port();
+    std::unique_ptr<test_server_thread> late;
+    auto c = config::parse("ws::addr=127.0.0.1:" + std::to_string(port) +
+                           ";initial_connect_retry=on;reconnect_initial_backoff_millis=1;reconnect_max_backoff_millis=5;");
+    REQUIRE(c);
+    std::size_t failures = 0;
+    // The server starts once the sender has been refused twice.
+    c->on_event = [&](const sender_event& e) {
+        if (e.what == sender_event::kind::endpoint_failed && ++failures == 2) {
+            test_server_options o;
+            o.port = port;
+            late = std::make_unique<test_server_thread>(o);
+        }
+    };
+    reactor r;
+    auto run = [&]() -> task<void> {
+        auto s = co_await sender::connect(*c);
+        REQUIRE(s);
+        CHECK(failures >= 2);
+        quotes q(10);
+        auto f = co_await s->flush(q.make());
+        REQUIRE(f);
+        auto y = co_await s->sync();
+        REQUIRE(y);
+    };
+    r.block_on(run());
+    REQUIRE(late);
+    late->stop();
+    CHECK(rows_of(late->server(), "quotes") == 10);
 }

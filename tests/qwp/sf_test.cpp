@@ -311,3 +311,50 @@ TEST_CASE("qwp sender with sf_dir: kill -9 of the sending process mid-stream, re
     for (std::size_t i = 0; i < rows; ++i) missing_plain += lost.count(static_cast<std::int64_t>(i)) == 0;
     CHECK(missing_plain >= 500);
 }
+
+TEST_CASE("qwp sender with sf_dir and initial_connect_retry=async: frames taken while the server was away survive the sender") {
+    temp_dir dir("offline");
+    std::uint16_t port = 0;
+    {
+        reactor r;
+        auto srv = test_server::start();
+        REQUIRE(srv);
+        port = (*srv)->port();
+    }
+    const std::string conf = "ws::addr=127.0.0.1:" + std::to_string(port) + ";sf_dir=" + dir.path + ";";
+    std::vector<std::int64_t> id(50);
+    {
+        reactor r;
+        auto away = [&]() -> task<void> {
+            auto s = co_await sender::connect(conf + "initial_connect_retry=async;");
+            REQUIRE(s);
+            for (int b = 0; b < 4; ++b) {
+                for (int i = 0; i < 50; ++i) id[i] = b * 50 + i;
+                chunk c("sf", 50);
+                c.column("id", std::span<const std::int64_t>(id)).designated(id);
+                auto f = co_await s->flush(c);
+                REQUIRE(f);
+            }
+            CHECK(s->stored_frames() == 4);
+        };
+        r.block_on(away());  // the sender goes away without ever connecting
+    }
+    test_server_options o;
+    o.port = port;
+    reactor r;
+    auto srv = test_server::start(o);
+    REQUIRE(srv);
+    auto& server = **srv;
+    auto back = [&]() -> task<void> {
+        auto s = co_await sender::connect(conf);
+        REQUIRE(s);
+        CHECK(s->counters().recovered_frames == 4);
+        auto y = co_await s->sync();
+        REQUIRE(y);
+        CHECK(s->stored_frames() == 0);
+        server.stop();
+    };
+    r.block_on(when_all(server.run(), back()));
+    const auto ids = ids_of(server, "sf");
+    CHECK(ids.size() == 200);
+}
