@@ -1,5 +1,9 @@
 #include <qwire/proto/qwp/arrow.hpp>
 
+#include <array>
+#include <climits>
+#include <memory>
+
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -244,6 +248,142 @@ result<chunk> chunk_from_arrow(std::string table, const ArrowSchema& s, const Ar
         if (!r) return r.error();
     }
     return c;
+}
+
+// ---------------------------------------------------------------- export
+
+namespace {
+
+struct exported_array {
+    decoded_table table;
+    std::vector<std::vector<std::uint8_t>> validity;  // per column; empty: no NULL
+    std::vector<std::vector<std::byte>> converted;    // per column: BOOLEAN bits, 64-bit or empty offsets
+    std::vector<std::array<const void*, 3>> buffers;
+    std::vector<ArrowArray> children;
+    std::vector<ArrowArray*> child_ptrs;
+    const void* top[1] = {nullptr};
+};
+
+struct exported_schema {
+    std::vector<std::string> formats, names;
+    std::vector<ArrowSchema> children;
+    std::vector<ArrowSchema*> child_ptrs;
+};
+
+void release_child_array(ArrowArray* a) { a->release = nullptr; }
+void release_child_schema(ArrowSchema* s) { s->release = nullptr; }
+
+void release_array(ArrowArray* a) {
+    delete static_cast<exported_array*>(a->private_data);
+    a->release = nullptr;
+}
+
+void release_schema(ArrowSchema* s) {
+    delete static_cast<exported_schema*>(s->private_data);
+    s->release = nullptr;
+}
+
+const char* arrow_format(type t) {
+    switch (t) {
+    case type::boolean: return "b";
+    case type::byte: return "c";
+    case type::short_: return "s";
+    case type::int_: return "i";
+    case type::long_: return "l";
+    case type::float_: return "f";
+    case type::double_: return "g";
+    case type::char_: return "S";
+    case type::ipv4: return "I";
+    case type::date: return "tdm";
+    case type::timestamp: return "tsu:";
+    case type::timestamp_nanos: return "tsn:";
+    case type::uuid: return "w:16";
+    case type::long256: return "w:32";
+    case type::varchar: case type::symbol: return "u";
+    case type::binary: return "z";
+    default: return nullptr;
+    }
+}
+
+const std::byte zero_bytes[32] = {};
+
+}  // namespace
+
+result<void> export_arrow(decoded_table&& t, ArrowSchema* schema, ArrowArray* array) {
+    if (!schema || !array) return error(errc::bad_arrow, "export_arrow: null ArrowSchema or ArrowArray");
+    for (const auto& c : t.columns)
+        if (!arrow_format(c.type))
+            return error(errc::bad_arrow, "column '" + c.name + "' (" + std::string(type_name(c.type)) + "): no Arrow export");
+    auto a = std::make_unique<exported_array>();
+    auto sc = std::make_unique<exported_schema>();
+    a->table = std::move(t);
+    const std::size_t n = a->table.columns.size(), rows = a->table.rows;
+    a->validity.resize(n);
+    a->converted.resize(n);
+    a->buffers.resize(n);
+    a->children.resize(n);
+    sc->formats.resize(n);
+    sc->names.resize(n);
+    sc->children.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const decoded_column& c = a->table.columns[i];
+        std::string format = arrow_format(c.type);
+        std::int64_t nulls = 0;
+        for (std::size_t r = 0; r < rows; ++r) nulls += c.is_null(r);
+        if (nulls > 0) {
+            auto& bits = a->validity[i];
+            bits.assign((rows + 7) / 8, 0);
+            for (std::size_t r = 0; r < rows; ++r)
+                if (!c.is_null(r)) bits[r >> 3] |= static_cast<std::uint8_t>(1u << (r & 7));
+        }
+        auto& buf = a->buffers[i];
+        buf = {a->validity[i].empty() ? nullptr : a->validity[i].data(), nullptr, nullptr};
+        std::int64_t n_buffers = 2;
+        if (c.type == type::boolean) {
+            auto& bits = a->converted[i];
+            bits.assign((rows + 7) / 8, std::byte{0});
+            for (std::size_t r = 0; r < rows && r < c.fixed.size(); ++r)
+                if (std::to_integer<int>(c.fixed[r]) != 0) bits[r >> 3] |= static_cast<std::byte>(1u << (r & 7));
+            buf[1] = bits.empty() ? zero_bytes : bits.data();
+        } else if (c.type == type::varchar || c.type == type::symbol || c.type == type::binary) {
+            n_buffers = 3;
+            const bool large = !c.offsets.empty() && c.offsets.back() > static_cast<std::uint32_t>(INT32_MAX);
+            auto& conv = a->converted[i];
+            if (large) {
+                format = c.type == type::binary ? "Z" : "U";
+                conv.resize((rows + 1) * 8);
+                for (std::size_t r = 0; r <= rows; ++r) {
+                    const std::int64_t v = r < c.offsets.size() ? c.offsets[r] : c.offsets.back();
+                    std::memcpy(conv.data() + r * 8, &v, 8);
+                }
+                buf[1] = conv.data();
+            } else if (c.offsets.size() == rows + 1) {
+                buf[1] = c.offsets.data();  // u32 offsets below 2^31 are Arrow's int32
+            } else {
+                conv.assign((rows + 1) * 4, std::byte{0});  // no rows (or no text): all offsets 0
+                buf[1] = conv.data();
+            }
+            buf[2] = c.bytes.empty() ? zero_bytes : c.bytes.data();
+        } else {
+            buf[1] = c.fixed.empty() ? zero_bytes : c.fixed.data();
+        }
+        ArrowArray& child = a->children[i];
+        child = ArrowArray{static_cast<std::int64_t>(rows), nulls, 0, n_buffers, 0, buf.data(), nullptr, nullptr,
+                           release_child_array, nullptr};
+        sc->formats[i] = std::move(format);
+        sc->names[i] = c.name.empty() ? "timestamp" : c.name;
+        sc->children[i] = ArrowSchema{sc->formats[i].c_str(), sc->names[i].c_str(), nullptr, ARROW_FLAG_NULLABLE, 0, nullptr,
+                                      nullptr, release_child_schema, nullptr};
+    }
+    for (auto& c : a->children) a->child_ptrs.push_back(&c);
+    for (auto& c : sc->children) sc->child_ptrs.push_back(&c);
+    *array = ArrowArray{static_cast<std::int64_t>(rows), 0, 0, 1, static_cast<std::int64_t>(n), a->top,
+                        a->child_ptrs.data(), nullptr, release_array, a.get()};
+    *schema = ArrowSchema{"+s", "", nullptr, 0, static_cast<std::int64_t>(n), sc->child_ptrs.data(), nullptr,
+                          release_schema, sc.get()};
+    a.release();
+    sc.release();
+    return {};
 }
 
 }  // namespace qwire::qwp

@@ -21,6 +21,7 @@
 //   +l list of float64 or int64 -> one-dimensional DOUBLE or LONG arrays.
 #pragma once
 
+#include <qwire/proto/qwp/decoder.hpp>
 #include <qwire/proto/qwp/encoder.hpp>
 
 #include <cstdint>
@@ -73,5 +74,21 @@ result<void> append_arrow(chunk& c, std::string_view name, const ArrowSchema& sc
 // if any, becomes the designated timestamp.
 result<chunk> chunk_from_arrow(std::string table, const ArrowSchema& schema, const ArrowArray& array,
                                std::string_view designated = {});
+
+// Export: a decoded table (an egress batch) as an Arrow record batch, a
+// struct array with one child per column, into the caller's two structs
+// (which must not hold live data). The table's buffers move into the
+// export and Arrow's arrays point at them where the layouts agree: fixed-
+// width values, and varchar, symbol and binary bytes and offsets (32-bit
+// offsets as Arrow's int32, or int64 for a column past 2 GiB). Copied:
+// validity (QWP marks NULLs, Arrow valid rows; a row is NULL when
+// decoded_column::is_null says so, sentinels included) and BOOLEAN, which
+// Arrow packs into bits. Types: BOOLEAN b, BYTE c, SHORT s, INT i, LONG l,
+// FLOAT f, DOUBLE g, CHAR S, IPv4 I, DATE tdm, TIMESTAMP tsu:, TIMESTAMP_NANOS
+// tsn:, UUID w:16 and LONG256 w:32 (the byte order append_arrow takes),
+// VARCHAR and SYMBOL u (U), BINARY z (Z). Any other type is an error naming
+// the column, and nothing is exported. The consumer calls each struct's
+// release once; the children go with their parent.
+result<void> export_arrow(decoded_table&& table, ArrowSchema* schema, ArrowArray* array);
 
 }  // namespace qwire::qwp

@@ -1,6 +1,7 @@
 #include <qwire/proto/qwp/reader.hpp>
 
 #include <qwire/core/timer.hpp>
+#include <qwire/proto/qwp/arrow.hpp>
 #include <qwire/proto/qwp/zstd.hpp>
 
 #include <cstring>
@@ -578,6 +579,16 @@ task<result<const result_batch*>> reader::next(op_options o) {
             co_return fail(make_error_code(errc::parse_error));
         }
     }
+}
+
+task<result<bool>> reader::next_arrow(ArrowSchema* schema, ArrowArray* array, op_options o) {
+    auto b = co_await next(o);
+    if (!b) co_return b.error();
+    if (!*b) co_return false;
+    auto e = export_arrow(std::move(p_->batch.table), schema, array);
+    p_->batch.table = decoded_table{};
+    if (!e) co_return e.error();
+    co_return true;
 }
 
 task<result<void>> reader::cancel(op_options o) {

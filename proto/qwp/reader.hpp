@@ -84,6 +84,11 @@ struct result_batch {
 // A NULL is typed; the types with column arguments (DECIMAL, GEOHASH) and
 // arrays, SYMBOL, BINARY and IPv4 (which QuestDB's server does not bind)
 // are not offered.
+}  // namespace qwire::qwp
+struct ArrowSchema;
+struct ArrowArray;
+namespace qwire::qwp {
+
 class binds {
 public:
     binds& boolean(bool v);
@@ -136,6 +141,10 @@ public:
     // The next batch of the running query (valid until the next call), or
     // null at its end. A QUERY_ERROR is an error (see error_text()).
     task<result<const result_batch*>> next(op_options o = {});
+    // The next batch as an Arrow record batch (arrow.hpp's export_arrow:
+    // the batch's buffers move into the export, which outlives the
+    // reader); true when one was exported, false at the query's end.
+    task<result<bool>> next_arrow(ArrowSchema* schema, ArrowArray* array, op_options o = {});
     // Stops the running query (CANCEL) and drains it.
     task<result<void>> cancel(op_options o = {});
 

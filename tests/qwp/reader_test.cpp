@@ -1,4 +1,5 @@
 #include <qwire/core/when_all.hpp>
+#include <qwire/proto/qwp/arrow.hpp>
 #include <qwire/proto/qwp/reader.hpp>
 #include <qwire/proto/qwp/sender.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
@@ -483,4 +484,78 @@ TEST_CASE("qwp test server: binds that lie are a QUERY_ERROR naming the bind, ne
     auto many = decode({}, 1025);
     REQUIRE(!many);
     CHECK(std::string(many.error().detail()).find("over the 1024") != std::string::npos);
+}
+
+TEST_CASE("qwp reader: next_arrow hands each batch out as an Arrow record batch, and append_arrow takes it back") {
+    with_data(2500, "max_batch_rows=1000;", [](reader& rd, test_server& server) -> task<void> {
+        auto s = co_await sender::connect(server.conf());
+        REQUIRE(s);
+        auto e = co_await rd.execute("SELECT * FROM quotes");
+        REQUIRE(e);
+        std::size_t batches = 0, rows = 0;
+        for (;;) {
+            ArrowSchema schema{};
+            ArrowArray array{};
+            auto got = co_await rd.next_arrow(&schema, &array);
+            REQUIRE(got);
+            if (!*got) break;
+            ++batches;
+            REQUIRE(std::string(schema.format) == "+s");
+            REQUIRE(schema.n_children == 5);
+            REQUIRE(array.n_children == 5);
+            std::vector<std::string> formats;
+            for (std::int64_t i = 0; i < schema.n_children; ++i)
+                formats.push_back(std::string(schema.children[i]->name) + ":" + schema.children[i]->format);
+            CHECK(formats == std::vector<std::string>{"sym:u", "bid:g", "size:l", "note:u", "timestamp:tsn:"});
+            // bid is NULL every 7th row: Arrow's validity says so.
+            const ArrowArray& bid = *array.children[1];
+            std::int64_t nulls = 0;
+            for (std::int64_t r = 0; r < bid.length; ++r) {
+                const std::size_t row = rows + static_cast<std::size_t>(r);
+                const bool valid = (static_cast<const std::uint8_t*>(bid.buffers[0])[r >> 3] >> (r & 7)) & 1;
+                CHECK(valid == (row % 7 != 3));
+                if (valid) CHECK(static_cast<const double*>(bid.buffers[1])[r] == 100.0 + static_cast<double>(row));
+                nulls += !valid;
+            }
+            CHECK(bid.null_count == nulls);
+            // Back in through the ingest side, as table copy.
+            auto c = chunk_from_arrow("copy", schema, array, "timestamp");
+            REQUIRE(c);
+            auto f = co_await s->flush(*c);
+            REQUIRE(f);
+            rows += static_cast<std::size_t>(array.length);
+            array.release(&array);
+            schema.release(&schema);
+            CHECK(array.release == nullptr);
+        }
+        CHECK(batches == 3);
+        CHECK(rows == 2500);
+        auto y = co_await s->sync();
+        REQUIRE(y);
+        const auto& a = server.tables().at("quotes");
+        const auto& b = server.tables().at("copy");
+        CHECK(b.rows == a.rows);
+        std::vector<std::string> want, got;
+        for (const auto& blk : a.blocks)
+            for (std::size_t i = 0; i < blk.rows; ++i) want.push_back(row_json(blk, i));
+        for (const auto& blk : b.blocks)
+            for (std::size_t i = 0; i < blk.rows; ++i) got.push_back(row_json(blk, i));
+        CHECK(got == want);
+    });
+
+    // A type without an Arrow export names its column; nothing is exported.
+    decoded_table t;
+    t.rows = 1;
+    decoded_column g;
+    g.name = "where";
+    g.type = type::geohash;
+    g.rows = 1;
+    g.fixed.resize(8);
+    t.columns.push_back(g);
+    ArrowSchema schema{};
+    ArrowArray array{};
+    auto e = export_arrow(std::move(t), &schema, &array);
+    REQUIRE(!e);
+    CHECK(e.error().message().find("column 'where' (GEOHASH): no Arrow export") != std::string::npos);
+    CHECK(array.release == nullptr);
 }
