@@ -5,6 +5,7 @@
 // checked by the reference client's reactions.
 #include <qwire/proto/qwp/encoder.hpp>
 #include <qwire/proto/qwp/reader.hpp>
+#include <qwire/proto/qwp/sender.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
 
 #include "peers/process.hpp"
@@ -183,4 +184,52 @@ TEST_CASE("qwire's reader reads what the questdb client wrote") {
     CHECK(got == rows_json(*st.server, "all_types"));
     REQUIRE(got.size() == 6);
     CHECK(got[1].find(R"("l":null,"d":null,"s":null)") != std::string::npos);
+}
+
+TEST_CASE("PyArrow imports qwire's Arrow export (C Data Interface), validates it, and reads every value") {
+    server_thread st;
+    {
+        reactor r;
+        auto write = [&]() -> task<result<void>> {
+            auto s = co_await sender::connect(st.server->conf());
+            if (!s) co_return s.error();
+            row_buffer rows;
+            for (int i = 0; i < 4; ++i) {
+                const bool null = i == 2;
+                auto row = rows.table("arrow");
+                row.column("b", i % 2 == 0).symbol("sym", i % 2 ? "MSFT" : "AAPL");
+                if (null) row.null("l", type::long_).null("d", type::double_).null("v", type::varchar).null("bin", type::binary);
+                else {
+                    row.column("l", std::int64_t{i} * 1000).column("d", i + 0.25).column("v", "v\xC3\xA9" + std::to_string(i));
+                    const std::byte bin[] = {std::byte(i), std::byte{0xff}};
+                    row.binary("bin", bin);
+                }
+                const std::int32_t n32 = i * -7;
+                row.typed("i", type::int_, &n32);
+                const std::int64_t ts = 1700000000000000 + i;
+                row.typed("ts", type::timestamp, &ts);
+                row.at(1700000000000000000LL + i);
+            }
+            auto f = co_await s->flush(rows);
+            if (!f) co_return f;
+            co_return co_await s->sync();
+        };
+        REQUIRE(r.block_on(write()));
+    }
+    test::child_process p(std::string(QWIRE_QUESTDB_PY) + " " + QWIRE_ARROW_READ + " " + QWIRE_ARROW_PROBE + " '" +
+                          st.server->conf() + "' 'SELECT * FROM arrow'");
+    const std::string out = p.read_all();
+    CHECK(p.wait() == 0);
+    st.finish();
+    CHECK(out ==
+          "b bool 0: True|False|True|False\n"
+          "sym string 0: 'AAPL'|'MSFT'|'AAPL'|'MSFT'\n"
+          "l int64 1: 0|1000|None|3000\n"
+          "d double 1: 0.25|1.25|None|3.25\n"
+          "v string 1: 'vé0'|'vé1'|None|'vé3'\n"
+          "bin binary 1: '00ff'|'01ff'|None|'03ff'\n"
+          "i int32 0: 0|-7|-14|-21\n"
+          "ts timestamp[us] 0: 1700000000000000|1700000000000001|1700000000000002|1700000000000003\n"
+          "timestamp timestamp[ns] 0: 1700000000000000000|1700000000000000001|1700000000000000002|1700000000000000003\n"
+          "rows 4\n");
 }
