@@ -255,6 +255,9 @@ result<config> config::parse(std::string_view text) {
             else if (value == "on" || value == "true" || value == "sync") c.initial_connect_retry = connect_retry::sync;
             else if (value == "async") c.initial_connect_retry = connect_retry::async;
             else return bad();
+        } else if (key == "query_timeout_ms") {
+            if (!parse_number(value, n) || n > (std::uint64_t{1} << 62)) return bad();
+            c.query_timeout = std::chrono::milliseconds(n);
         } else if (key == "failover") {
             if (!parse_bool(value, c.failover)) return bad();
         } else if (key == "failover_max_attempts") {

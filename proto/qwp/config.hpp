@@ -101,6 +101,9 @@ struct config {
     // the addresses again (from the next one) and send the query anew, up
     // to failover_max_attempts sends in all, backing off between them,
     // within failover_max_duration of the first failure.
+    // reader: each query's timeout, sent to the server (QUERY_FLAG_TIMEOUT;
+    // the server ends a query past it with a QUERY_ERROR). 0: the server's own.
+    std::chrono::milliseconds query_timeout{0};
     bool failover = true;
     std::size_t failover_max_attempts = 8;
     std::chrono::milliseconds failover_backoff_initial{50};

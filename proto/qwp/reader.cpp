@@ -51,7 +51,7 @@ struct writer {
 }  // namespace
 
 std::vector<std::byte> encode_query(std::int64_t request_id, std::string_view sql, std::uint64_t initial_credit,
-                                    std::span<const std::byte> binds, std::size_t bind_count) {
+                                    std::span<const std::byte> binds, std::size_t bind_count, std::uint64_t timeout_ms) {
     writer w;
     w.u8(static_cast<std::uint8_t>(kind::query_request));
     w.fixed(request_id);
@@ -60,6 +60,10 @@ std::vector<std::byte> encode_query(std::int64_t request_id, std::string_view sq
     w.varint(initial_credit);
     w.varint(bind_count);
     w.out.insert(w.out.end(), binds.begin(), binds.end());
+    if (timeout_ms > 0) {
+        w.varint(query_flag_timeout);
+        w.varint(timeout_ms);
+    }
     return std::move(w.out);
 }
 
@@ -397,7 +401,8 @@ struct reader::impl {
                 continue;
             }
             schema.clear();
-            auto w = co_await send(egress::encode_query(running, sql, cfg.initial_credit, bind_bytes, bind_count), o);
+            auto w = co_await send(egress::encode_query(running, sql, cfg.initial_credit, bind_bytes, bind_count,
+                                                        static_cast<std::uint64_t>(cfg.query_timeout.count())), o);
             if (w) co_return w;
             ec = w.error();
         }
@@ -434,6 +439,9 @@ task<result<void>> reader::execute(std::string_view sql, const binds& b, op_opti
     auto& s = *p_;
     if (b.problem()) co_return *b.problem();
     if (b.size() > 1024) co_return error(errc::bad_length, std::to_string(b.size()) + " bind values, over QuestDB's 1024");
+    // A timeout the server would not apply is refused, not dropped.
+    if (s.cfg.query_timeout.count() > 0 && !(s.info.capabilities & egress::cap_query_timeout))
+        co_return error(errc::bad_config, "query_timeout_ms: the server does not take a per-query timeout (no CAP_QUERY_TIMEOUT)");
     if (s.broken) co_return make_error_code(errc::must_close);
     if (s.running) co_return make_error_code(std::errc::operation_in_progress);
     if (sql.size() > (1u << 20)) co_return make_error_code(errc::bad_length);
@@ -448,7 +456,8 @@ task<result<void>> reader::execute(std::string_view sql, const binds& b, op_opti
     s.answered = false;
     s.attempts = 1;
     s.failing_since.reset();
-    const auto q = egress::encode_query(s.running, sql, s.cfg.initial_credit, s.bind_bytes, s.bind_count);
+    const auto q = egress::encode_query(s.running, sql, s.cfg.initial_credit, s.bind_bytes, s.bind_count,
+                                        static_cast<std::uint64_t>(s.cfg.query_timeout.count()));
     auto w = co_await s.send(q, o);
     if (!w) {
         auto f = co_await s.fail_over(w.error(), o);
@@ -568,7 +577,7 @@ task<result<const result_batch*>> reader::next(op_options o) {
             s.error_text.assign(reinterpret_cast<const char*>(in.data()) + 3, len);
             s.running = 0;
             const std::error_code ec = status_error(st);
-            co_return ec ? ec : make_error_code(errc::unknown_status);
+            co_return error(ec ? ec : make_error_code(errc::unknown_status), s.error_text);
         }
         case egress::kind::cache_reset:
             if (!in.empty() && (std::to_integer<unsigned>(in[0]) & 1)) s.dict.clear();

@@ -50,8 +50,14 @@ struct server_info {
 };
 
 // Client -> server payloads (no QWP header).
+// Capabilities in SERVER_INFO, and the query_flags trailer of QUERY_REQUEST.
+inline constexpr std::uint32_t cap_zone = 0x1, cap_query_flags = 0x2, cap_compression = 0x4, cap_query_timeout = 0x8;
+inline constexpr std::uint64_t query_flag_reset_dict = 0x1, query_flag_timeout = 0x2;
+
+// timeout_ms > 0 adds the query_flags trailer with QUERY_FLAG_TIMEOUT.
 std::vector<std::byte> encode_query(std::int64_t request_id, std::string_view sql, std::uint64_t initial_credit,
-                                    std::span<const std::byte> binds = {}, std::size_t bind_count = 0);
+                                    std::span<const std::byte> binds = {}, std::size_t bind_count = 0,
+                                    std::uint64_t timeout_ms = 0);
 std::vector<std::byte> encode_credit(std::int64_t request_id, std::uint64_t bytes);
 std::vector<std::byte> encode_cancel(std::int64_t request_id);
 // Server -> client frames (with the QWP header).

@@ -303,6 +303,7 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
 
     egress::server_info info;
     info.role = static_cast<std::uint8_t>(opt.role);
+    if (opt.query_timeouts) info.capabilities |= egress::cap_query_flags | egress::cap_query_timeout;
     info.cluster_id = "qwire";
     info.node_id = "test-server";
     const auto hello = egress::server_info_frame(info);
@@ -337,6 +338,32 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
         if (!binds) co_return;
         std::vector<std::byte> reply;
         auto params = test_sql::decode_binds(p, *binds);
+        // The optional trailer: query_flags, then timeout_ms with QUERY_FLAG_TIMEOUT.
+        std::uint64_t timeout_ms = 0;
+        if (params && !p.empty()) {
+            auto qf = get_varint(p);
+            if (!qf) co_return;
+            if (*qf & egress::query_flag_timeout) {
+                auto t = get_varint(p);
+                if (!t) co_return;
+                timeout_ms = *t;
+                if (timeout_ms == 0 || timeout_ms > (std::uint64_t{1} << 62))
+                    params = error(make_error_code(errc::parse_error), "timeout_ms must be positive");
+            }
+        }
+        if (opt.query_delay.count() > 0) {
+            const auto wait = timeout_ms && std::chrono::milliseconds(timeout_ms) < opt.query_delay
+                                  ? std::chrono::milliseconds(timeout_ms) : opt.query_delay;
+            auto slept = co_await sleep_for(wait, stop.get_token());
+            if (!slept) co_return;
+            if (timeout_ms && std::chrono::milliseconds(timeout_ms) < opt.query_delay) {
+                reply = egress::query_error_frame(id, status::limit_exceeded,
+                                                  "timeout, query aborted [timeout=" + std::to_string(timeout_ms) + "ms]");
+                auto e = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);
+                if (!e) co_return;
+                continue;
+            }
+        }
         auto rs = params ? test_sql::run(sql, tables, *params) : result<test_sql::result_set>(params.error());
         if (!rs) {
             reply = egress::query_error_frame(id, status::parse_error, rs.error().detail().empty() ? rs.error().message() : rs.error().detail());
@@ -396,7 +423,7 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
                 break;
             }
         }
-        reply = cancelled ? egress::query_error_frame(id, static_cast<status>(0x0A), "cancelled")
+        reply = cancelled ? egress::query_error_frame(id, status::cancelled, "cancelled")
                           : egress::result_end_frame(id, seq ? seq - 1 : 0, rs->rows);
         auto e = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);
         if (!e) co_return;

@@ -72,6 +72,12 @@ struct test_server_options {
     // Egress: the first N queries the server receives are answered by
     // dropping the connection (for reader failover tests).
     unsigned chaos_drop_queries = 0;
+    // Egress: each query takes this long before its answer (a slow query);
+    // one whose QUERY_FLAG_TIMEOUT is shorter ends with QUERY_ERROR
+    // LIMIT_EXCEEDED "timeout, query aborted" after its timeout instead.
+    std::chrono::milliseconds query_delay{0};
+    // Egress: advertise CAP_QUERY_FLAGS and CAP_QUERY_TIMEOUT in SERVER_INFO.
+    bool query_timeouts = true;
     // The node role it plays (SERVER_INFO's role byte, X-QuestDB-Role): a
     // REPLICA or PRIMARY_CATCHUP refuses ingest with HTTP 421, as
     // QuestDB's nodes do, and still answers queries.

@@ -46,6 +46,8 @@ struct category_impl : std::error_category {
         case errc::durable_ack_unavailable: return "QWP: the server did not confirm durable acks";
         case errc::role_mismatch: return "QWP: the node's role does not take this connection (421 or target)";
         case errc::bad_compression: return "QWP: a compressed batch was not asked for or does not decompress";
+        case errc::cancelled: return "QWP: CANCELLED";
+        case errc::limit_exceeded: return "QWP: LIMIT_EXCEEDED";
         }
         return "QWP: unknown error";
     }
@@ -98,6 +100,8 @@ std::error_code status_error(status s) noexcept {
     case status::security_error: return make_error_code(errc::security_error);
     case status::write_error: return make_error_code(errc::write_error);
     case status::not_writable: return make_error_code(errc::not_writable);
+    case status::cancelled: return make_error_code(errc::cancelled);
+    case status::limit_exceeded: return make_error_code(errc::limit_exceeded);
     case status::dictionary_gap: return make_error_code(errc::dictionary_gap);
     }
     return make_error_code(errc::unknown_status);

@@ -88,6 +88,8 @@ enum class status : std::uint8_t {
     internal_error = 0x06,
     security_error = 0x08,
     write_error = 0x09,
+    cancelled = 0x0A,       // egress: the query was cancelled
+    limit_exceeded = 0x0B,  // egress: a limit (the query's timeout, ...) ended it
     not_writable = 0x0C,
     dictionary_gap = 0x0D,
     local_durable_ack = 0x0E,
@@ -130,6 +132,8 @@ enum class errc {
     durable_ack_unavailable,
     role_mismatch,      // 421, or a SERVER_INFO role the connect string's target does not take
     bad_compression,    // a compressed batch that was not asked for or does not inflate
+    cancelled,          // QUERY_ERROR CANCELLED
+    limit_exceeded,     // QUERY_ERROR LIMIT_EXCEEDED (a timeout, a size limit)
 };
 const std::error_category& category() noexcept;
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }

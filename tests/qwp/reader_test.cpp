@@ -559,3 +559,33 @@ TEST_CASE("qwp reader: next_arrow hands each batch out as an Arrow record batch,
     CHECK(e.error().message().find("column 'where' (GEOHASH): no Arrow export") != std::string::npos);
     CHECK(array.release == nullptr);
 }
+
+TEST_CASE("qwp reader: query_timeout_ms goes to the server, which ends a slower query, and is refused where not offered") {
+    test_server_options slow;
+    slow.query_delay = std::chrono::milliseconds(200);
+    with_data(10, "query_timeout_ms=20;", [](reader& rd, test_server&) -> task<void> {
+        auto e = co_await rd.execute("SELECT * FROM quotes");
+        REQUIRE(e);
+        auto b = co_await rd.next();
+        REQUIRE(!b);
+        CHECK(b.error() == qwp::errc::limit_exceeded);
+        CHECK(b.error().message() == "QWP: LIMIT_EXCEEDED: timeout, query aborted [timeout=20ms]");
+        CHECK(rd.error_text() == "timeout, query aborted [timeout=20ms]");
+    }, slow);
+    // Within its timeout the query answers.
+    with_data(10, "query_timeout_ms=5000;", [](reader& rd, test_server&) -> task<void> {
+        auto e = co_await rd.execute("SELECT count() FROM quotes");
+        REQUIRE(e);
+        auto b = co_await rd.next();
+        REQUIRE(b);
+        REQUIRE(*b);
+        CHECK((*b)->column("count")->values<std::int64_t>()[0] == 10);
+    }, slow);
+    test_server_options old;
+    old.query_timeouts = false;
+    with_data(10, "query_timeout_ms=20;", [](reader& rd, test_server&) -> task<void> {
+        auto e = co_await rd.execute("SELECT * FROM quotes");
+        REQUIRE(!e);
+        CHECK(e.error().message().find("no CAP_QUERY_TIMEOUT") != std::string::npos);
+    }, old);
+}
