@@ -10,6 +10,7 @@
 
 #include "peers/process.hpp"
 #include "qwp/decode_support.hpp"
+#include "qwp/server_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -165,21 +166,7 @@ TEST_CASE("qwire's reader reads what the questdb client wrote") {
     server_thread st;
     CHECK(run_peer(st.server->port(), "types") == "done\n");
     reactor r;
-    auto read = [&]() -> task<std::vector<std::string>> {
-        std::vector<std::string> rows;
-        auto rd = co_await reader::connect("ws::addr=127.0.0.1:" + std::to_string(st.server->port()) + ";");
-        REQUIRE(rd);
-        auto e = co_await rd->execute("SELECT * FROM all_types");
-        REQUIRE(e);
-        for (;;) {
-            auto b = co_await rd->next();
-            REQUIRE(b);
-            if (!*b) break;
-            for (std::size_t i = 0; i < (*b)->rows(); ++i) rows.push_back(row_json((*b)->table, i));
-        }
-        co_return rows;
-    };
-    const auto got = r.block_on(read());
+    const auto got = r.block_on(test::rows_via_reader(st.server->conf(), "SELECT * FROM all_types"));
     st.finish();
     CHECK(got == rows_json(*st.server, "all_types"));
     REQUIRE(got.size() == 6);

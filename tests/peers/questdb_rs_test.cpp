@@ -8,6 +8,7 @@
 #include <qwire/proto/qwp/test_server.hpp>
 
 #include "peers/process.hpp"
+#include "qwp/server_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -144,21 +145,7 @@ TEST_CASE("qwire's reader reads what questdb-rs wrote") {
     test_server_thread t;
     CHECK(run_peer("chunk " + quoted(t.server().conf())) == "done\n");
     reactor r;
-    auto read = [&]() -> task<std::vector<std::string>> {
-        std::vector<std::string> rows;
-        auto rd = co_await reader::connect(t.server().conf() + "compression=auto;");
-        REQUIRE(rd);
-        auto e = co_await rd->execute("SELECT * FROM rs_chunk");
-        REQUIRE(e);
-        for (;;) {
-            auto b = co_await rd->next();
-            REQUIRE(b);
-            if (!*b) break;
-            for (std::size_t i = 0; i < (*b)->rows(); ++i) rows.push_back(row_json((*b)->table, i));
-        }
-        co_return rows;
-    };
-    const auto got = r.block_on(read());
+    const auto got = r.block_on(test::rows_via_reader(t.server().conf() + "compression=auto;", "SELECT * FROM rs_chunk"));
     t.stop();
     const auto& b = only_block(t.server(), "rs_chunk");
     REQUIRE(got.size() == b.rows);

@@ -6,6 +6,7 @@
 #include <qwire/proto/qwp/test_sql.hpp>
 #include <qwire/proto/qwp/zstd.hpp>
 
+#include "qwp/server_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -108,13 +109,7 @@ TEST_CASE("qwp reader: credit flow control, errors, empty results") {
         // One byte of credit: every batch needs the reader's grant first.
         auto e = co_await rd.execute("SELECT * FROM quotes");
         REQUIRE(e);
-        std::size_t rows = 0;
-        for (;;) {
-            auto b = co_await rd.next();
-            REQUIRE(b);
-            if (!*b) break;
-            rows += (*b)->rows();
-        }
+        const std::size_t rows = co_await test::drain(rd);
         CHECK(rows == 3000);
 
         auto bad = co_await rd.execute("SELECT * FROM missing");
@@ -346,13 +341,7 @@ TEST_CASE("qwp reader: a connection that drops before a query's first answer fai
     with_data(50, "failover_backoff_initial_ms=1;", [](reader& rd, test_server& server) -> task<void> {
         auto e = co_await rd.execute("SELECT * FROM quotes");
         REQUIRE(e);
-        std::size_t rows = 0;
-        for (;;) {
-            auto b = co_await rd.next();
-            REQUIRE(b);
-            if (!*b) break;
-            rows += (*b)->rows();
-        }
+        const std::size_t rows = co_await test::drain(rd);
         CHECK(rows == 50);
         CHECK(rd.failovers() == 2);
         CHECK(server.stats().chaos_resets == 2);

@@ -7,6 +7,7 @@
 #include <qwire/proto/qwp/sender.hpp>
 #include <qwire/proto/qwp/test_server.hpp>
 
+#include "qwp/server_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,18 +18,6 @@ using namespace qwire;
 using namespace qwire::qwp;
 
 namespace {
-
-// How many times each id arrived in the server's committed rows.
-std::map<std::int64_t, int> id_counts(const test_server& s, const std::string& table) {
-    std::map<std::int64_t, int> out;
-    auto it = s.tables().find(table);
-    if (it == s.tables().end()) return out;
-    for (const auto& b : it->second.blocks)
-        for (const auto& c : b.columns)
-            if (c.name == "id")
-                for (std::size_t i = 0; i < b.rows; ++i) ++out[c.get<std::int64_t>(i)];
-    return out;
-}
 
 struct chaos_run {
     std::int64_t rows = 0;
@@ -88,7 +77,7 @@ chaos_run run_chaos(bool symbols, unsigned reset_one_in, unsigned lost_ok_one_in
     };
     r.block_on(when_all(server.run(), client()));
     out.server_resets = server.stats().chaos_resets;
-    out.counts = id_counts(server, "chaos");
+    out.counts = test::id_counts(server, "chaos");
     return out;
 }
 

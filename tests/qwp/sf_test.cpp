@@ -7,6 +7,7 @@
 #include <qwire/proto/qwp/test_server.hpp>
 
 #include "peers/process.hpp"
+#include "qwp/server_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -37,18 +38,6 @@ std::vector<std::byte> message(std::size_t n, std::uint8_t fill) { return std::v
 result<void> put(frame_store& s, const std::vector<std::byte>& m, bool deferred) {
     const const_buffer piece{m.data(), m.size()};
     return s.append(std::span(&piece, 1), deferred);
-}
-
-// How many times each id of table t arrived.
-std::map<std::int64_t, int> ids_of(const test_server& s, const std::string& t) {
-    std::map<std::int64_t, int> out;
-    auto it = s.tables().find(t);
-    if (it == s.tables().end()) return out;
-    for (const auto& b : it->second.blocks)
-        for (const auto& c : b.columns)
-            if (c.name == "id")
-                for (std::size_t i = 0; i < b.rows; ++i) ++out[c.get<std::int64_t>(i)];
-    return out;
 }
 
 }  // namespace
@@ -230,7 +219,7 @@ TEST_CASE("qwp sender with sf_dir: frames no OK covered go to the next sender of
             server.stop();
         };
         r.block_on(when_all(server.run(), client()));
-        const auto ids = ids_of(server, "sf");
+        const auto ids = test::id_counts(server, "sf");
         REQUIRE(ids.size() == 500);
         for (const auto& [v, n] : ids) CHECK(n == 1);
         // The venue symbols kept their names through the dictionary log.
@@ -280,7 +269,7 @@ std::map<std::int64_t, int> killed_and_restarted(bool with_sf, std::size_t rows,
         CHECK(last == "done 0");
     }
     t.stop();
-    return ids_of(t.server(), "sf");
+    return test::id_counts(t.server(), "sf");
 }
 
 }  // namespace
@@ -355,6 +344,6 @@ TEST_CASE("qwp sender with sf_dir and initial_connect_retry=async: frames taken 
         server.stop();
     };
     r.block_on(when_all(server.run(), back()));
-    const auto ids = ids_of(server, "sf");
+    const auto ids = test::id_counts(server, "sf");
     CHECK(ids.size() == 200);
 }
