@@ -203,7 +203,7 @@ TEST_CASE("PyArrow imports qwire's Arrow export (C Data Interface), validates it
         };
         REQUIRE(r.block_on(write()));
     }
-    test::child_process p(std::string(QWIRE_QUESTDB_PY) + " " + QWIRE_ARROW_READ + " " + QWIRE_ARROW_PROBE + " '" +
+    test::child_process p(std::string(QWIRE_ARROW_ENV) + QWIRE_QUESTDB_PY + " " + QWIRE_ARROW_READ + " " + QWIRE_ARROW_PROBE + " '" +
                           st.server->conf() + "' 'SELECT * FROM arrow'");
     const std::string out = p.read_all();
     CHECK(p.wait() == 0);

@@ -451,7 +451,7 @@ TEST_CASE("qwp test server: binds that lie are a QUERY_ERROR naming the bind, ne
     using test_sql::decode_binds;
     auto decode = [](std::vector<std::uint8_t> raw, std::uint64_t count) {
         std::vector<std::byte> b(raw.size());
-        std::memcpy(b.data(), raw.data(), raw.size());
+        if (!raw.empty()) std::memcpy(b.data(), raw.data(), raw.size());
         std::span<const std::byte> in = b;
         return decode_binds(in, count);
     };
