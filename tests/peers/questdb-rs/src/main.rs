@@ -6,7 +6,8 @@
 //!     qwire-questdb-rs-peer read CONF SQL [BIND...]
 //!         egress reader: prints each row as tab-separated cells ("null"
 //!         for NULL), then "rows N"; BIND is long:N, double:X, varchar:S
-//!         or timestamp_nanos:N, bound to $1, $2, ... in order
+//!         or timestamp_nanos:N, bound to $1, $2, ... in order; credit:N
+//!         sets the query's initial_credit (bytes) instead
 //!
 //! Prints "done" after a write that the server acknowledged, or
 //! "error: ..." (and exits 1) when the client reports one.
@@ -138,6 +139,7 @@ fn read(conf: &str, sql: &str, binds: &[String]) -> Res<()> {
             "double" => q.bind(Bind::F64(value.parse()?)),
             "timestamp_nanos" => q.bind(Bind::TimestampNanos(value.parse()?)),
             "varchar" => q.bind_varchar(value),
+            "credit" => q.initial_credit(value.parse()?),
             _ => return Err(format!("unknown bind kind {kind}").into()),
         };
     }
