@@ -364,6 +364,14 @@ result<void> export_arrow(decoded_table&& t, ArrowSchema* schema, ArrowArray* ar
                 buf[1] = conv.data();
             }
             buf[2] = c.bytes.empty() ? zero_bytes : c.bytes.data();
+        } else if (c.type == type::uuid) {
+            // Arrow's UUID bytes are in RFC (big-endian) order, QWP's the
+            // 128-bit value little-endian: reversed, as append_arrow does.
+            auto& conv = a->converted[i];
+            conv.resize(rows * 16);
+            for (std::size_t r = 0; r < rows && (r + 1) * 16 <= c.fixed.size(); ++r)
+                for (std::size_t k = 0; k < 16; ++k) conv[r * 16 + k] = c.fixed[r * 16 + 15 - k];
+            buf[1] = conv.empty() ? zero_bytes : conv.data();
         } else {
             buf[1] = c.fixed.empty() ? zero_bytes : c.fixed.data();
         }

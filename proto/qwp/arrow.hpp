@@ -82,13 +82,15 @@ result<chunk> chunk_from_arrow(std::string table, const ArrowSchema& schema, con
 // width values, and varchar, symbol and binary bytes and offsets (32-bit
 // offsets as Arrow's int32, or int64 for a column past 2 GiB). Copied:
 // validity (QWP marks NULLs, Arrow valid rows; a row is NULL when
-// decoded_column::is_null says so, sentinels included) and BOOLEAN, which
-// Arrow packs into bits. Types: BOOLEAN b, BYTE c, SHORT s, INT i, LONG l,
-// FLOAT f, DOUBLE g, CHAR S, IPv4 I, DATE tdm, TIMESTAMP tsu:, TIMESTAMP_NANOS
-// tsn:, UUID w:16 and LONG256 w:32 (the byte order append_arrow takes),
-// VARCHAR and SYMBOL u (U), BINARY z (Z). Any other type is an error naming
-// the column, and nothing is exported. The consumer calls each struct's
-// release once; the children go with their parent.
+// decoded_column::is_null says so, sentinels included), BOOLEAN, which
+// Arrow packs into bits, and UUID, whose bytes Arrow keeps in RFC order.
+// Types: BOOLEAN b, BYTE c, SHORT s, INT i, LONG l, FLOAT f, DOUBLE g,
+// CHAR S, IPv4 I, DATE tdm, TIMESTAMP tsu:, TIMESTAMP_NANOS tsn:, UUID w:16
+// (RFC byte order) and LONG256 w:32 (little-endian limbs), each as
+// append_arrow takes them, VARCHAR and SYMBOL u (U), BINARY z (Z). Any
+// other type is an error naming the column, and nothing is exported. The
+// consumer calls each struct's release once; the children go with their
+// parent.
 result<void> export_arrow(decoded_table&& table, ArrowSchema* schema, ArrowArray* array);
 
 }  // namespace qwire::qwp

@@ -193,6 +193,8 @@ TEST_CASE("PyArrow imports qwire's Arrow export (C Data Interface), validates it
                 }
                 const std::int32_t n32 = i * -7;
                 row.typed("i", type::int_, &n32);
+                const std::uint64_t u[2] = {0x1122334455667788ULL, 0x99aabbccddeeff00ULL + static_cast<std::uint64_t>(i)};
+                row.typed("u", type::uuid, u);
                 const std::int64_t ts = 1700000000000000 + i;
                 row.typed("ts", type::timestamp, &ts);
                 row.at(1700000000000000000LL + i);
@@ -216,6 +218,8 @@ TEST_CASE("PyArrow imports qwire's Arrow export (C Data Interface), validates it
           "v string 1: 'vé0'|'vé1'|None|'vé3'\n"
           "bin binary 1: '00ff'|'01ff'|None|'03ff'\n"
           "i int32 0: 0|-7|-14|-21\n"
+          "u fixed_size_binary[16] 0: '99aabbccddeeff001122334455667788'|'99aabbccddeeff011122334455667788'|"
+          "'99aabbccddeeff021122334455667788'|'99aabbccddeeff031122334455667788'\n"
           "ts timestamp[us] 0: 1700000000000000|1700000000000001|1700000000000002|1700000000000003\n"
           "timestamp timestamp[ns] 0: 1700000000000000000|1700000000000000001|1700000000000000002|1700000000000000003\n"
           "rows 4\n");
