@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <sstream>
 
 using namespace qwire;
@@ -63,6 +64,16 @@ TEST_CASE("questdb-rs column sender: every type it sends, NULLs included, lands 
     CHECK(col(b, "v").type == type::varchar);
     CHECK(col(b, "ts").type == type::timestamp);
     CHECK(col(b, "").type == type::timestamp_nanos);
+    CHECK(col(b, "dec").type == type::decimal64);
+    CHECK(col(b, "dec").scale == 2);
+    CHECK(col(b, "arr").type == type::double_array);
+    CHECK(col(b, "u").type == type::uuid);
+    CHECK(col(b, "l256").type == type::long256);
+    CHECK(col(b, "ip").type == type::ipv4);
+    CHECK(col(b, "dt").type == type::date);
+    CHECK(col(b, "bin").type == type::binary);
+    CHECK(col(b, "venue").type == type::symbol);
+    CHECK(col(b, "big").type == type::varchar);
     for (std::size_t i = 0; i < 10; ++i) {
         INFO("row " << i);
         const auto n = static_cast<std::int64_t>(i);
@@ -80,6 +91,26 @@ TEST_CASE("questdb-rs column sender: every type it sends, NULLs included, lands 
         if (i != 7) CHECK(col(b, "v").text(i) == "v\xC3\xA9" + std::to_string(i));
         CHECK(col(b, "ts").get<std::int64_t>(i) == 1700000000000000 + n);
         CHECK(col(b, "").get<std::int64_t>(i) == 1700000000000000000 + n);
+        CHECK(col(b, "dec").get<std::int64_t>(i) == n * 100 + 25);
+        // A 2x2 DOUBLE array: dimensions, then the values row-major.
+        std::string arr;
+        arr.push_back(2);
+        for (std::uint32_t d : {2u, 2u}) arr.append(reinterpret_cast<const char*>(&d), 4);
+        for (double v : {static_cast<double>(i), 0.5, -1.0, 2.0 * static_cast<double>(i)}) arr.append(reinterpret_cast<const char*>(&v), 8);
+        CHECK(col(b, "arr").text(i) == arr);
+        // The RFC bytes 00 01 .. 0e i as QWP's two little-endian halves.
+        std::uint64_t lo, hi;
+        std::memcpy(&lo, col(b, "u").fixed.data() + i * 16, 8);
+        std::memcpy(&hi, col(b, "u").fixed.data() + i * 16 + 8, 8);
+        CHECK(lo == (0x08090a0b0c0d0e00ULL | i));
+        CHECK(hi == 0x0001020304050607ULL);
+        CHECK(std::to_integer<int>(col(b, "l256").fixed[i * 32]) == static_cast<int>(i) + 1);
+        CHECK(std::to_integer<int>(col(b, "l256").fixed[i * 32 + 31]) == 0x80);
+        CHECK(col(b, "ip").get<std::uint32_t>(i) == 0x0a000001u + i);
+        CHECK(col(b, "dt").get<std::int64_t>(i) == 1700000000000 + n);
+        CHECK(col(b, "bin").text(i) == std::string{static_cast<char>(i), '\xff'});
+        CHECK(col(b, "venue").text(i) == (i % 3 == 0 ? "XNAS" : i % 3 == 1 ? "XLON" : "XTKS"));
+        CHECK(col(b, "big").text(i) == "big" + std::to_string(i));
     }
 }
 

@@ -56,6 +56,28 @@ fn chunk(conf: &str) -> Res<()> {
         bits[null_row / 8] &= !(1 << (null_row % 8));
         bits
     };
+    let dec: Vec<i64> = (0..n).map(|i| i as i64 * 100 + 25).collect(); // scale 2: i.25
+    let arr: Vec<f64> = (0..n).flat_map(|i| [i as f64, 0.5, -1.0, 2.0 * i as f64]).collect(); // 2x2 per row
+    // UUID in RFC byte order: 00 01 .. 0e then the row number.
+    let uuids: Vec<[u8; 16]> = (0..n).map(|i| { let mut u = [0u8; 16]; for (k, b) in u.iter_mut().enumerate() { *b = k as u8; } u[15] = i as u8; u }).collect();
+    let l256: Vec<[u8; 32]> = (0..n).map(|i| { let mut v = [0u8; 32]; v[0] = i as u8 + 1; v[31] = 0x80; v }).collect();
+    let ips: Vec<u32> = (0..n).map(|i| 0x0a00_0001 + i as u32).collect();
+    let dates: Vec<i64> = (0..n).map(|i| 1_700_000_000_000 + i as i64).collect();
+    let mut bin_bytes = Vec::new();
+    let mut bin_offsets: Vec<i32> = vec![0];
+    for i in 0..n {
+        bin_bytes.extend_from_slice(&[i as u8, 0xff]);
+        bin_offsets.push(bin_bytes.len() as i32);
+    }
+    let codes32: Vec<i32> = (0..n).map(|i| (i % 3) as i32).collect();
+    let dict3_bytes = b"XNASXLONXTKS".to_vec();
+    let dict3_offsets: Vec<i32> = vec![0, 4, 8, 12];
+    let mut big_bytes = Vec::new();
+    let mut big_offsets: Vec<i64> = vec![0];
+    for i in 0..n {
+        big_bytes.extend_from_slice(format!("big{i}").as_bytes());
+        big_offsets.push(big_bytes.len() as i64);
+    }
     let (vl, vd, vv) = (valid(3), valid(5), valid(7));
     let l_valid = Validity::from_bitmap(&vl, n)?;
     let d_valid = Validity::from_bitmap(&vd, n)?;
@@ -74,6 +96,15 @@ fn chunk(conf: &str) -> Res<()> {
     c.symbol_i8("sym", &codes, &dict_offsets, &dict_bytes, None)?;
     c.column_str("v", &v_offsets, &v_bytes, Some(&v_valid))?;
     c.column_ts("ts", &ts, TimestampUnit::Micros, None)?;
+    c.column_decimal64("dec", &dec, 2, None)?;
+    c.column_f64_array("arr", &arr, n, &[2, 2], None)?;
+    c.column_uuid("u", &uuids, None)?;
+    c.column_long256("l256", &l256, None)?;
+    c.column_ipv4("ip", &ips, None)?;
+    c.column_date("dt", &dates, None)?;
+    c.column_binary("bin", &bin_offsets, &bin_bytes, None)?;
+    c.symbol_i32("venue", &codes32, &dict3_offsets, &dict3_bytes, None)?;
+    c.column_str_large("big", &big_offsets, &big_bytes, None)?;
     c.at_nanos(&at)?;
     sender.flush(&mut c)?;
     sender.wait(AckLevel::Ok, ACK)?;
