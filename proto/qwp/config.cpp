@@ -183,9 +183,7 @@ result<config> config::parse(std::string_view text) {
             if (!parse_number(value, n)) return bad();
             c.acquire_timeout = std::chrono::milliseconds(n);
         } else if (key == "lazy_connect") {
-            bool lazy = true;
-            if (!parse_bool(value, lazy)) return bad();
-            if (!lazy) return fail("lazy_connect=off: qwire's sender_pool opens its connections on first borrow");
+            if (!parse_bool(value, c.lazy_connect)) return bad();
         } else if (key == "request_timeout") {
             if (!parse_number(value, n)) return bad();
             c.request_timeout = std::chrono::milliseconds(n);

@@ -28,7 +28,7 @@ namespace qwire::qwp {
 //   reconnect_max_backoff_millis / reconnect_max_duration_millis=MS;
 //   pool_size=N (sender_pool_min);pool_max=N (sender_pool_max);
 //   pool_idle_timeout_ms=MS (idle_timeout_ms);acquire_timeout_ms=MS;
-//   lazy_connect=on (sender_pool); initial_credit=BYTES;max_batch_rows=N;
+//   lazy_connect=on|off (sender_pool); initial_credit=BYTES;max_batch_rows=N;
 //   compression=raw|zstd|auto;compression_level=1..22;
 //   target=any|primary|replica;failover=on|off;failover_max_attempts=N;
 //   failover_backoff_initial_ms / failover_backoff_max_ms /
@@ -127,6 +127,11 @@ struct config {
     // sender: the longest sync() waits for its acknowledgement when the
     // caller's options carry no earlier deadline (0: no bound).
     std::chrono::milliseconds request_timeout{0};
+    // sender_pool: a borrow that opens a connection succeeds while the
+    // server is away (its sender starts as initial_connect_retry=async
+    // does); off: the borrow fails then. Either way connections open on
+    // borrow, never ahead of it.
+    bool lazy_connect = false;
     // sender_pool: the longest borrow() waits for a sender (0: fail at once
     // when none is free; unset: no bound).
     std::optional<std::chrono::milliseconds> acquire_timeout;

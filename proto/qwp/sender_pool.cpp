@@ -37,7 +37,11 @@ struct sender_pool::state {
     }
 };
 
-sender_pool::sender_pool(config c) : s_(std::make_shared<state>()) { s_->cfg = std::move(c); }
+sender_pool::sender_pool(config c) : s_(std::make_shared<state>()) {
+    s_->cfg = std::move(c);
+    if (s_->cfg.lazy_connect && s_->cfg.initial_connect_retry == config::connect_retry::off)
+        s_->cfg.initial_connect_retry = config::connect_retry::async;
+}
 sender_pool::sender_pool(sender_pool&&) noexcept = default;
 sender_pool& sender_pool::operator=(sender_pool&&) noexcept = default;
 sender_pool::~sender_pool() = default;

@@ -342,7 +342,7 @@ TEST_CASE("qwp config: QuestDB's connect string keys, and clear errors") {
         {"ws::addr=h;initial_connect_retry=later;", "bad value 'later' for initial_connect_retry"},
         {"ws::addr=h;close_flush_timeout_millis=5;", "'close_flush_timeout_millis' is a key"},
         {"ws::addr=h;query_pool_max=4;", "'query_pool_max' is a key"},
-        {"ws::addr=h;lazy_connect=off;", "lazy_connect=off"},
+        {"ws::addr=h;lazy_connect=maybe;", "bad value 'maybe' for lazy_connect"},
         {"ws::addr=h;on_server_error=drop;", "on_server_error=drop: qwire halts"},
         {"ws::addr=h;on_bogus_error=halt;", "unknown key 'on_bogus_error'"},
         {"ws::addr=h;protocol_version=2;", "QWP has version 1"},
@@ -710,4 +710,40 @@ TEST_CASE("qwp sender: initial_connect_retry=on keeps trying until the server an
     REQUIRE(late);
     late->stop();
     CHECK(rows_of(late->server(), "quotes") == 10);
+}
+
+TEST_CASE("qwp pool: lazy_connect=on lends a sender while the server is away, off refuses the borrow") {
+    const std::uint16_t port = free_port();
+    const std::string addr = "ws::addr=127.0.0.1:" + std::to_string(port) + ";reconnect_initial_backoff_millis=1;";
+    reactor r;
+    auto pool = sender_pool::from_conf(addr + "lazy_connect=on;");
+    REQUIRE(pool);
+    auto strict = sender_pool::from_conf(addr + "lazy_connect=off;");
+    REQUIRE(strict);
+    std::optional<sender_pool::lease> held;
+    auto away = [&]() -> task<void> {
+        auto refused = co_await strict->borrow();
+        REQUIRE(!refused);
+        CHECK(refused.error() == std::errc::connection_refused);
+        auto l = co_await pool->borrow();
+        REQUIRE(l);
+        quotes q(50);
+        auto f = co_await (*l)->flush(q.make());
+        REQUIRE(f);
+        held.emplace(std::move(*l));
+    };
+    r.block_on(away());
+    test_server_options o;
+    o.port = port;
+    auto srv = test_server::start(o);
+    REQUIRE(srv);
+    auto& server = **srv;
+    auto back = [&]() -> task<void> {
+        auto y = co_await (*held)->sync();
+        REQUIRE(y);
+        CHECK(rows_of(server, "quotes") == 50);
+        held.reset();
+        server.stop();
+    };
+    r.block_on(when_all(server.run(), back()));
 }
