@@ -328,13 +328,18 @@ result<void> export_arrow(decoded_table&& t, ArrowSchema* schema, ArrowArray* ar
     for (std::size_t i = 0; i < n; ++i) {
         const decoded_column& c = a->table.columns[i];
         std::string format = arrow_format(c.type);
+        // The validity buffer appears with the first NULL (none: no buffer).
         std::int64_t nulls = 0;
-        for (std::size_t r = 0; r < rows; ++r) nulls += c.is_null(r);
-        if (nulls > 0) {
-            auto& bits = a->validity[i];
-            bits.assign((rows + 7) / 8, 0);
-            for (std::size_t r = 0; r < rows; ++r)
-                if (!c.is_null(r)) bits[r >> 3] |= static_cast<std::uint8_t>(1u << (r & 7));
+        auto& bits = a->validity[i];
+        for (std::size_t r = 0; r < rows; ++r) {
+            if (c.is_null(r)) {
+                if (nulls++ == 0) {
+                    bits.assign((rows + 7) / 8, 0);
+                    for (std::size_t k = 0; k < r; ++k) bits[k >> 3] |= static_cast<std::uint8_t>(1u << (k & 7));
+                }
+            } else if (nulls > 0) {
+                bits[r >> 3] |= static_cast<std::uint8_t>(1u << (r & 7));
+            }
         }
         auto& buf = a->buffers[i];
         buf = {a->validity[i].empty() ? nullptr : a->validity[i].data(), nullptr, nullptr};

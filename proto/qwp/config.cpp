@@ -47,6 +47,13 @@ bool is_unsupported_questdb_key(std::string_view key) {
     return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
 }
 
+// QuestDB's server-error policy keys (on_server_error and the per-status ones).
+bool is_error_policy_key(std::string_view key) {
+    static constexpr std::string_view keys[] = {"on_server_error",   "on_schema_error",   "on_parse_error",
+                                                "on_internal_error", "on_security_error", "on_write_error"};
+    return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
+}
+
 }  // namespace
 
 result<config> config::parse(std::string_view text) {
@@ -192,10 +199,7 @@ result<config> config::parse(std::string_view text) {
         } else if (key == "protocol_version") {
             if (value != "1" && value != "auto")
                 return fail("bad value '" + value + "' for protocol_version (QWP has version 1: 1 or auto)");
-        } else if (key.size() > 9 && key.rfind("on_", 0) == 0 && key.ends_with("_error")) {
-            if (key != "on_server_error" && key != "on_schema_error" && key != "on_parse_error" &&
-                key != "on_internal_error" && key != "on_security_error" && key != "on_write_error")
-                return fail("unknown key '" + key + "'");
+        } else if (is_error_policy_key(key)) {
             // qwire halts: the sync covering a rejected frame fails with the
             // server's text and the sender must reconnect.
             if (value != "halt")

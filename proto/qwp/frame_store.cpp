@@ -79,7 +79,7 @@ namespace {
 constexpr std::size_t record_head = 9;  // u32 length, u32 CRC-32C of flags and payload, u8 flags
 constexpr std::uint64_t acked_mark = 0x51575346414b4544ULL;  // spells QWSFAKED
 
-error sys_error(const std::string& what) { return error(std::error_code(errno, std::system_category()), what); }
+error sys_error(const std::string& what) { return error(errno_code(errno), what); }
 
 result<std::vector<std::byte>> read_file(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -139,9 +139,8 @@ struct frame_store::state {
     };
     std::deque<segment> segs;
     std::uint64_t next = 0;      // number of the next frame
-    std::size_t pending = 0;
-    std::uint64_t bytes = 0;              // of the frames not released
-    std::deque<std::uint32_t> sizes;      // their record sizes, oldest first
+    std::deque<std::uint32_t> sizes;      // record sizes of the frames not released, oldest first
+    std::uint64_t bytes = 0;              // their sum
     std::uint64_t last_offset = 0;  // where the newest frame starts in the newest segment
     bool can_drop = false;
     std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
@@ -300,7 +299,6 @@ result<std::unique_ptr<frame_store>> frame_store::open(const frame_store_options
             st->next = std::max(st->next, first + seg.count);
             continue;
         }
-        st->pending += seg.count - seg.done;
         st->next = std::max(st->next, first + seg.count);
         st->segs.push_back(seg);
     }
@@ -340,7 +338,7 @@ result<void> frame_store::append(std::span<const const_buffer> message, bool def
     std::uint64_t len = 0;
     for (const auto& p : message) len += p.size;
     if (len > 0xffffffffu) return error(errc::frame_too_large, "sf_dir: a frame over 4 GiB");
-    if (s.bytes + record_head + len > s.opt.max_total_bytes)
+    if (!fits(len))
         return error(errc::over_budget, "sf_max_total_bytes (" + std::to_string(s.opt.max_total_bytes) + ") is full");
     if (s.segs.empty() || s.segs.back().fd < 0 ||
         (s.segs.back().count > 0 && s.segs.back().size + record_head + len > s.opt.max_segment_bytes)) {
@@ -389,7 +387,6 @@ result<void> frame_store::append(std::span<const const_buffer> message, bool def
     seg.size = at;
     ++seg.count;
     ++s.next;
-    ++s.pending;
     s.bytes += record_head + len;
     s.sizes.push_back(static_cast<std::uint32_t>(record_head + len));
     if (s.opt.durability == sf_durability::append) return s.sync_all();
@@ -407,16 +404,14 @@ result<void> frame_store::drop_newest() {
     seg.size = s.last_offset;
     --seg.count;
     --s.next;
-    --s.pending;
     s.can_drop = false;
     return {};
 }
 
 result<void> frame_store::release(std::size_t n) {
     auto& s = *s_;
-    n = std::min(n, s.pending);
+    n = std::min(n, s.sizes.size());
     if (n == 0) return {};
-    s.pending -= n;
     for (std::size_t i = 0; i < n; ++i) {
         s.bytes -= s.sizes.front();
         s.sizes.pop_front();
@@ -456,7 +451,10 @@ result<void> frame_store::after_flush() {
     return {};
 }
 
-std::size_t frame_store::pending() const noexcept { return s_->pending; }
+std::size_t frame_store::pending() const noexcept { return s_->sizes.size(); }
+bool frame_store::fits(std::uint64_t message_bytes) const noexcept {
+    return s_->bytes + record_head + message_bytes <= s_->opt.max_total_bytes;
+}
 std::uint64_t frame_store::bytes() const noexcept { return s_->bytes; }
 const frame_store_options& frame_store::options() const noexcept { return s_->opt; }
 

@@ -72,6 +72,8 @@ public:
     result<void> after_flush();
 
     std::size_t pending() const noexcept;    // frames not released
+    // Whether a message of that many bytes fits within sf_max_total_bytes.
+    bool fits(std::uint64_t message_bytes) const noexcept;
     // Their bytes (what sf_max_total_bytes bounds; released frames stay on
     // disk until their segment, at most sf_max_segment_bytes, is done).
     std::uint64_t bytes() const noexcept;

@@ -180,6 +180,11 @@ const decoded_column* result_batch::column(std::string_view name) const noexcept
     return nullptr;
 }
 
+std::string_view egress::role_name(std::uint8_t role) noexcept {
+    static constexpr std::string_view names[] = {"STANDALONE", "PRIMARY", "REPLICA", "PRIMARY_CATCHUP"};
+    return role < 4 ? names[role] : "node of unknown role";
+}
+
 // ---------------------------------------------------------------- binds
 
 binds& binds::put(type t, const void* v, std::size_t n) {
@@ -293,9 +298,7 @@ struct reader::impl {
     bool zstd = false;  // the server said it compresses
     zstd_unpacker inflate;
     std::size_t addr = 0;       // the address connected to
-    std::string sql;            // the running query, sent again by a failover
-    std::vector<std::byte> bind_bytes;
-    std::size_t bind_count = 0;
+    std::vector<std::byte> query;  // the running query's QUERY_REQUEST, sent again by a failover
     bool answered = false;      // the running query has had a message back
     std::size_t attempts = 0;   // sends of the running query
     std::optional<clock::time_point> failing_since;
@@ -353,14 +356,14 @@ struct reader::impl {
             auto si = egress::decode_server_info(body->second);
             if (!si) co_return si.error();
             // STANDALONE counts as a primary, so target=primary works with one node.
-            const bool fits = cfg.target == target::any || (cfg.target == target::primary && si->role != 2) ||
-                              (cfg.target == target::replica && si->role == 2);
+            const bool replica = si->role == egress::role_replica;
+            const bool fits = cfg.target == target::any || (cfg.target == target::primary && !replica) ||
+                              (cfg.target == target::replica && replica);
             if (!fits) {
-                static constexpr const char* names[] = {"STANDALONE", "PRIMARY", "REPLICA", "PRIMARY_CATCHUP"};
-                last = error(errc::role_mismatch,
-                             a.host + ":" + std::to_string(a.port) + " is a " +
-                                 (si->role < 4 ? names[si->role] : "node of unknown role") + ", not the " +
-                                 (cfg.target == target::primary ? "primary" : "replica") + " target asks for");
+                last = error(errc::role_mismatch, a.host + ":" + std::to_string(a.port) + " is a " +
+                                                      std::string(egress::role_name(si->role)) + ", not the " +
+                                                      (cfg.target == target::primary ? "primary" : "replica") +
+                                                      " target asks for");
                 continue;
             }
             ws = std::move(link);
@@ -401,8 +404,7 @@ struct reader::impl {
                 continue;
             }
             schema.clear();
-            auto w = co_await send(egress::encode_query(running, sql, cfg.initial_credit, bind_bytes, bind_count,
-                                                        static_cast<std::uint64_t>(cfg.query_timeout.count())), o);
+            auto w = co_await send(query, o);
             if (w) co_return w;
             ec = w.error();
         }
@@ -450,15 +452,12 @@ task<result<void>> reader::execute(std::string_view sql, const binds& b, op_opti
     s.error_text.clear();
     s.total_rows = s.rows_affected = 0;
     s.pending_credit = 0;
-    s.sql.assign(sql);
-    s.bind_bytes.assign(b.bytes().begin(), b.bytes().end());
-    s.bind_count = b.size();
     s.answered = false;
     s.attempts = 1;
     s.failing_since.reset();
-    const auto q = egress::encode_query(s.running, sql, s.cfg.initial_credit, s.bind_bytes, s.bind_count,
-                                        static_cast<std::uint64_t>(s.cfg.query_timeout.count()));
-    auto w = co_await s.send(q, o);
+    s.query = egress::encode_query(s.running, sql, s.cfg.initial_credit, b.bytes(), b.size(),
+                                   static_cast<std::uint64_t>(s.cfg.query_timeout.count()));
+    auto w = co_await s.send(s.query, o);
     if (!w) {
         auto f = co_await s.fail_over(w.error(), o);
         if (!f) s.running = 0;
@@ -479,7 +478,6 @@ task<result<const result_batch*>> reader::next(op_options o) {
     for (;;) {
         auto m = co_await s.ws->receive(o);
         if (!m) {
-            s.broken = true;
             auto f = co_await s.fail_over(m.error(), o);
             if (f) continue;
             s.broken = true;

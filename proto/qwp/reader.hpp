@@ -50,6 +50,10 @@ struct server_info {
 };
 
 // Client -> server payloads (no QWP header).
+// SERVER_INFO's node roles, and their names (as X-QuestDB-Role spells them).
+inline constexpr std::uint8_t role_standalone = 0, role_primary = 1, role_replica = 2, role_primary_catchup = 3;
+std::string_view role_name(std::uint8_t role) noexcept;
+
 // Capabilities in SERVER_INFO, and the query_flags trailer of QUERY_REQUEST.
 inline constexpr std::uint32_t cap_zone = 0x1, cap_query_flags = 0x2, cap_compression = 0x4, cap_query_timeout = 0x8;
 inline constexpr std::uint64_t query_flag_reset_dict = 0x1, query_flag_timeout = 0x2;

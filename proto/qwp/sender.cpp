@@ -31,11 +31,7 @@ struct sender::impl {
     bool offline = false;
     clock::time_point next_try{};
     std::chrono::milliseconds offline_backoff{0};
-    std::size_t unsent_bytes() const noexcept {
-        std::size_t n = 0;
-        for (const auto& f : unsent) n += f.first.size();
-        return n;
-    }
+    std::size_t offline_bytes = 0;  // of the frames queued while offline
 
     explicit impl(config c)
         : cfg(std::move(c)), dict(cfg.max_symbols), mb(dict, encode_options{cfg.gorilla}) {}
@@ -59,6 +55,8 @@ struct sender::impl {
         unsent = std::move(frames);
         pipe.reset();
     }
+
+    const config::address& current_address() const { return cfg.addrs[addr % cfg.addrs.size()]; }
 
     void emit(sender_event::kind k, const config::address* a = nullptr, error cause = {}, std::size_t frames = 0) {
         if (!cfg.on_event) return;
@@ -89,18 +87,15 @@ struct sender::impl {
         }
         auto r = release_acked();
         if (!r) co_return r;
-        const auto limit = store->options().max_total_bytes;
-        if (store->bytes() + size + 64 <= limit) co_return result<void>{};
         const auto deadline = after(cfg.sf_append_deadline);
-        while (store->bytes() + size + 64 > limit && pipe && last_commit >= 0 && pipe->acked() < last_commit &&
-               clock::now() < deadline) {
+        while (!store->fits(size) && pipe && last_commit >= 0 && pipe->acked() < last_commit && clock::now() < deadline) {
             auto w = co_await pipe->wait_acked(last_commit, ack_level::ok, o.cut_to(deadline));
             if (!w) break;
             r = release_acked();
             if (!r) co_return r;
         }
-        if (store->bytes() + size + 64 <= limit) co_return result<void>{};
-        co_return error(errc::over_budget, "sf_max_total_bytes (" + std::to_string(limit) + "): " +
+        if (store->fits(size)) co_return result<void>{};
+        co_return error(errc::over_budget, "sf_max_total_bytes (" + std::to_string(store->options().max_total_bytes) + "): " +
                                                std::to_string(store->bytes()) + " bytes wait for acknowledgement; sync() frees them");
     }
 
@@ -133,7 +128,7 @@ struct sender::impl {
         const std::size_t replaying = unsent.size();
         if (!unsent.empty()) {
             first_frame = false;
-            emit(sender_event::kind::replaying, &cfg.addrs[addr % cfg.addrs.size()], {}, replaying);
+            emit(sender_event::kind::replaying, &current_address(), {}, replaying);
         }
         auto rp = co_await pipe->replay(unsent, o);
         st.replayed_frames += replaying - unsent.size();
@@ -157,7 +152,7 @@ struct sender::impl {
         auto backoff = cfg.reconnect_initial_backoff;
         error err;
         for (std::size_t attempt = 0;; ++attempt) {
-            const config::address& a = cfg.addrs[addr % cfg.addrs.size()];
+            const config::address& a = current_address();
             auto r = co_await connector(cfg, a, o);
             if (r) {
                 info = std::move(r->info);
@@ -188,6 +183,7 @@ struct sender::impl {
         }
         if (!first) ++st.reconnects;
         offline = false;
+        offline_bytes = 0;
         co_return result<void>{};
     }
 
@@ -201,7 +197,7 @@ struct sender::impl {
         const bool refused = ec.code().category() == category() && ec.code().value() >= static_cast<int>(errc::schema_mismatch) &&
                              ec.code().value() <= static_cast<int>(errc::unknown_status) && !retriable(ec);
         if (ec != std::errc::operation_canceled && ec != std::errc::timed_out)
-            emit(refused ? sender_event::kind::rejected : sender_event::kind::disconnected, &cfg.addrs[addr % cfg.addrs.size()], ec);
+            emit(refused ? sender_event::kind::rejected : sender_event::kind::disconnected, &current_address(), ec);
         if (!retriable(ec) || ec == std::errc::operation_canceled || ec == std::errc::timed_out) {
             if (ec != std::errc::operation_canceled && ec != std::errc::timed_out) terminal = ec;
             co_return ec;
@@ -241,7 +237,7 @@ struct sender::impl {
                 const auto* b = static_cast<const std::byte*>(p.data);
                 bytes.insert(bytes.end(), b, b + p.size);
             }
-            if (!store && unsent_bytes() + bytes.size() > cfg.max_in_flight_bytes)
+            if (!store && offline_bytes + bytes.size() > cfg.max_in_flight_bytes)
                 co_return error(errc::over_budget, "no connection yet and max_in_flight_bytes (" +
                                                        std::to_string(cfg.max_in_flight_bytes) +
                                                        ") of frames wait for it; give sf_dir to queue more");
@@ -249,6 +245,7 @@ struct sender::impl {
                 auto a = store->append(pieces, want_defer);
                 if (!a) co_return a;
             }
+            offline_bytes += bytes.size();
             unsent.emplace_back(std::move(bytes), want_defer);
             ++st.frames;
             uncommitted = true;

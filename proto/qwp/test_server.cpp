@@ -82,14 +82,7 @@ struct test_server::impl {
         return std::nullopt;
     }
 
-    std::string role_name() const {
-        switch (opt.role) {
-        case test_server_options::node_role::primary: return "PRIMARY";
-        case test_server_options::node_role::replica: return "REPLICA";
-        case test_server_options::node_role::primary_catchup: return "PRIMARY_CATCHUP";
-        default: return "STANDALONE";
-        }
-    }
+    std::string role_name() const { return std::string(egress::role_name(static_cast<std::uint8_t>(opt.role))); }
 
     // SCHEMA_MISMATCH when a column changes type; registers new columns.
     std::optional<std::pair<status, std::string>> check(const decoded_table& t) {
@@ -352,11 +345,10 @@ task<void> test_server::impl::serve_egress(ws::stream<S>& ws, const http::reques
             }
         }
         if (opt.query_delay.count() > 0) {
-            const auto wait = timeout_ms && std::chrono::milliseconds(timeout_ms) < opt.query_delay
-                                  ? std::chrono::milliseconds(timeout_ms) : opt.query_delay;
-            auto slept = co_await sleep_for(wait, stop.get_token());
+            const bool times_out = timeout_ms && std::chrono::milliseconds(timeout_ms) < opt.query_delay;
+            auto slept = co_await sleep_for(times_out ? std::chrono::milliseconds(timeout_ms) : opt.query_delay, stop.get_token());
             if (!slept) co_return;
-            if (timeout_ms && std::chrono::milliseconds(timeout_ms) < opt.query_delay) {
+            if (times_out) {
                 reply = egress::query_error_frame(id, status::limit_exceeded,
                                                   "timeout, query aborted [timeout=" + std::to_string(timeout_ms) + "ms]");
                 auto e = co_await ws.send(ws::opcode::binary, std::span<const std::byte>(reply), stop_o);

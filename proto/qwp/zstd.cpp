@@ -1,33 +1,20 @@
 #include <qwire/proto/qwp/zstd.hpp>
 
+#include <qwire/proto/http/detail/text.hpp>
 #include <qwire/proto/qwp/wire.hpp>
 
 #include <zstd.h>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <string>
 
 namespace qwire::qwp {
 
-namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-}  // namespace
+using http::detail::iequals;
+using http::detail::trim;
 
 int zstd_offered(std::string_view accept) {
     // The first codec of the list this side speaks wins.
