@@ -22,16 +22,20 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <liburing.h>
 
 #include <algorithm>
 #include <atomic>
+#include <barrier>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <thread>
@@ -279,12 +283,95 @@ double raw_tcp_mbs(std::size_t bytes, std::optional<std::chrono::nanoseconds> re
     return connected && secs > 0 ? static_cast<double>(bytes) / secs / 1e6 : 0;
 }
 
+// A QWP test server in a child process of its own, so that its memory is
+// not the sender's: the peak RSS of each side is then read separately.
+// Forked before the scenario builds its rows (the child would otherwise map
+// them too), and before any thread of this process starts.
+class server_process {
+public:
+    explicit server_process(const qwp::test_server_options& o) {
+        int ready[2], stop[2];
+        if (::pipe2(ready, O_CLOEXEC) != 0) throw std::system_error(errno, std::system_category(), "pipe");
+        if (::pipe2(stop, O_CLOEXEC) != 0) throw std::system_error(errno, std::system_category(), "pipe");
+        pid_ = ::fork();
+        if (pid_ < 0) throw std::system_error(errno, std::system_category(), "fork");
+        if (pid_ == 0) {
+            ::close(ready[0]);
+            ::close(stop[1]);
+            std::uint32_t reply[2] = {0, 0};  // port, RSS at start in KiB
+            try {
+                reply[1] = static_cast<std::uint32_t>(rss_kib("VmRSS:"));
+                qwp::test_server_thread srv(o);
+                reply[0] = srv.server().port();
+                (void)!::write(ready[1], reply, sizeof reply);
+                char c;
+                (void)!::read(stop[0], &c, 1);  // until the parent closes its end
+            } catch (...) {
+                (void)!::write(ready[1], reply, sizeof reply);
+            }
+            ::_exit(0);
+        }
+        ::close(ready[1]);
+        ::close(stop[0]);
+        stop_ = stop[1];
+        std::uint32_t reply[2] = {0, 0};
+        const bool got = ::read(ready[0], reply, sizeof reply) == sizeof reply;
+        ::close(ready[0]);
+        if (!got || reply[0] == 0) {
+            end();
+            throw std::system_error(std::make_error_code(std::errc::connection_refused), "qwp test server process");
+        }
+        port_ = static_cast<std::uint16_t>(reply[0]);
+        start_kib_ = reply[1];
+    }
+    ~server_process() { end(); }
+    server_process(const server_process&) = delete;
+    server_process& operator=(const server_process&) = delete;
+
+    std::uint16_t port() const noexcept { return port_; }
+    // Peak resident bytes the server added since it started.
+    double peak_growth_bytes() const {
+        const std::size_t hwm = rss_kib("VmHWM:", pid_);
+        return hwm > start_kib_ ? static_cast<double>(hwm - start_kib_) * 1024 : 0;
+    }
+
+    // A line of /proc/PID/status in KiB (this process when pid is 0).
+    static std::size_t rss_kib(const char* key, pid_t pid = 0) {
+        std::ifstream f(pid ? "/proc/" + std::to_string(pid) + "/status" : std::string("/proc/self/status"));
+        for (std::string line; std::getline(f, line);)
+            if (line.rfind(key, 0) == 0) return std::strtoull(line.c_str() + std::strlen(key), nullptr, 10);
+        return 0;
+    }
+
+private:
+    void end() {
+        if (stop_ >= 0) ::close(stop_);
+        stop_ = -1;
+        if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+    pid_t pid_ = -1;
+    int stop_ = -1;
+    std::uint16_t port_ = 0;
+    std::size_t start_kib_ = 0;
+};
+
+// CPU seconds (user + system) of the calling thread so far.
+double thread_cpu_seconds() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx) {
     const cli& args = ctx.args;
     const std::size_t rows = size_knob(s, "rows", 1'000'000);
     const std::size_t window = size_knob(s, "window", 128);
     const std::size_t frame_bytes = size_knob(s, "frame-bytes", 256 << 10);
     const std::size_t connections = std::max<std::size_t>(1, size_knob(s, "connections", 1));
+    // Sender threads, each with a reactor of its own and `connections`
+    // connections: how ingest scales past one core.
+    const std::size_t threads = std::max<std::size_t>(1, size_knob(s, "threads", 1));
     const bool tls = value_of(s, "tls", "off") == "on";
     // Frames between blocking syncs; 0: one sync at the end of the run (the
     // pipeline still commits whenever the window fills with deferred
@@ -307,16 +394,13 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
         if (!::mkdtemp(tmpl.data())) return error(std::error_code(errno, std::system_category()), "knob sf: mkdtemp");
         sf_dir.path = tmpl;
     }
-    const workloads::quote_table t(std::min<std::size_t>(rows, 1'000'000));
-    // Rows per frame from the encoded size of a sample.
-    qwp::symbol_dict sample_dict;
-    qwp::message_builder sample(sample_dict);
-    (void)qwp::encode(sample, t.make(0, std::min<std::size_t>(10'000, t.sym.size())));
-    const double row_bytes = static_cast<double>(sample.finish_copy().size()) / static_cast<double>(std::min<std::size_t>(10'000, t.sym.size()));
-    const std::size_t rows_per_frame = std::max<std::size_t>(1, static_cast<std::size_t>(static_cast<double>(frame_bytes) / row_bytes));
 
+    // The built-in server: in a child process (its memory apart from the
+    // sender's), or on a thread inside the netem namespace.
+    std::unique_ptr<server_process> child;
     std::unique_ptr<qwp::test_server_thread> local;
     std::string conf = args.conf;
+    std::uint16_t local_port = 0;
     if (conf.empty()) {
         qwp::test_server_options o;
         o.keep_rows = false;
@@ -327,51 +411,78 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
             o.tls_key = certs_dir() + "/server.key";
         }
         std::string host = tls ? "localhost" : "127.0.0.1";
-        std::function<std::error_code()> enter;
-        if (ctx.net) {
-            o.host = ctx.net->server_ip();
-            host = ctx.net->server_ip();
-            enter = [net = ctx.net] {
-                auto r = net->enter();
-                return r ? std::error_code{} : r.error().code();
-            };
-        }
         try {
-            local = std::make_unique<qwp::test_server_thread>(o, nullptr, enter);
+            if (ctx.net) {
+                o.host = ctx.net->server_ip();
+                host = ctx.net->server_ip();
+                local = std::make_unique<qwp::test_server_thread>(o, nullptr, [net = ctx.net] {
+                    auto r = net->enter();
+                    return r ? std::error_code{} : r.error().code();
+                });
+                local_port = local->server().port();
+            } else {
+                child = std::make_unique<server_process>(o);
+                local_port = child->port();
+            }
         } catch (const std::system_error& e) {
             return e.code();
         }
-        conf = (tls ? "wss::addr=" : "ws::addr=") + host + ":" + std::to_string(local->server().port()) + ";" +
+        conf = (tls ? "wss::addr=" : "ws::addr=") + host + ":" + std::to_string(local_port) + ";" +
                (tls && ctx.net ? "tls_verify=unsafe_off;" : "") +
                (tls && !ctx.net ? "tls_roots=" + certs_dir() + "/ca.pem;" : "");
     }
     std::unique_ptr<delay_relay> relay;
-    if (ctx.relay_delay && local) {
-        auto rl = delay_relay::start("127.0.0.1", local->server().port(), *ctx.relay_delay);
+    if (ctx.relay_delay && local_port) {
+        auto rl = delay_relay::start("127.0.0.1", local_port, *ctx.relay_delay);
         if (!rl) return rl.error();
         relay = std::move(*rl);
         conf = (tls ? "wss::addr=localhost:" : "ws::addr=127.0.0.1:") + std::to_string(relay->port()) + ";" +
                (tls ? "tls_roots=" + certs_dir() + "/ca.pem;" : "");
     }
     conf += "in_flight_window=" + std::to_string(window) + ";max_batch_bytes=" + std::to_string(std::max<std::size_t>(frame_bytes * 2, 1 << 20)) + ";";
-    reactor r;
-    std::vector<qwp::sender> senders;
-    for (std::size_t i = 0; i < connections; ++i) {
-        const std::string one = sf == "off" ? conf
-                                            : conf + "sf_dir=" + sf_dir.path + ";sender_id=c" + std::to_string(i) +
-                                                  ";sf_durability=" + sf + ";sf_sync_interval_millis=100;";
-        auto c = r.block_on(qwp::sender::connect(one));
-        if (!c) return c.error();
-        senders.push_back(std::move(*c));
+
+    const workloads::quote_table t(std::min<std::size_t>(rows, 1'000'000));
+    // Rows per frame from the encoded size of a sample.
+    qwp::symbol_dict sample_dict;
+    qwp::message_builder sample(sample_dict);
+    (void)qwp::encode(sample, t.make(0, std::min<std::size_t>(10'000, t.sym.size())));
+    const double row_bytes = static_cast<double>(sample.finish_copy().size()) / static_cast<double>(std::min<std::size_t>(10'000, t.sym.size()));
+    const std::size_t rows_per_frame = std::max<std::size_t>(1, static_cast<std::size_t>(static_cast<double>(frame_bytes) / row_bytes));
+    // The sender's resident memory is measured from here: the rows are
+    // built and the server runs apart. Peak RSS counts from now on.
+    {
+        std::ofstream clear("/proc/self/clear_refs");
+        clear << "5";
     }
-    std::vector<double> acks_us;
-    std::uint64_t wire_bytes = 0;
-    auto one_run = [&]() -> double {
-        const std::uint64_t before = [&] {
-            std::uint64_t b = 0;
-            for (auto& x : senders) b += x.counters().bytes;
-            return b;
-        }();
+    const std::size_t rss_before_kib = server_process::rss_kib("VmRSS:");
+
+    // One worker per sender thread: it connects, then runs when the main
+    // thread says go, as many times as there are runs.
+    const std::size_t senders_total = threads * connections;
+    const std::size_t per = rows / senders_total;
+    const int runs = args.warmup + args.repetitions;
+    struct worker {
+        std::error_code failed;
+        std::uint64_t bytes = 0;  // on the wire, last run
+        double cpu = 0;           // thread CPU seconds, last run
+        std::vector<double> acks_us;
+    };
+    std::vector<worker> workers(threads);
+    std::barrier sync_point(static_cast<std::ptrdiff_t>(threads + 1));
+    auto work = [&](std::size_t w) {
+        worker& me = workers[w];
+        reactor r;
+        std::vector<qwp::sender> senders;
+        for (std::size_t i = 0; i < connections && !me.failed; ++i) {
+            const std::size_t k = w * connections + i;
+            const std::string one = sf == "off" ? conf
+                                                : conf + "sf_dir=" + sf_dir.path + ";sender_id=c" + std::to_string(k) +
+                                                      ";sf_durability=" + sf + ";sf_sync_interval_millis=100;";
+            auto c = r.block_on(qwp::sender::connect(one));
+            if (!c) me.failed = c.error().code();
+            else senders.push_back(std::move(*c));
+        }
+        sync_point.arrive_and_wait();  // connected (or failed)
         auto drive = [&](qwp::sender& snd, std::size_t first, std::size_t count) -> task<result<void>> {
             std::size_t frames = 0;
             for (std::size_t from = 0; from < count; from += rows_per_frame) {
@@ -384,54 +495,189 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
                     const auto a = clk::now();
                     auto y = co_await snd.sync();
                     if (!y) co_return y;
-                    acks_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - a).count());
+                    me.acks_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - a).count());
                 }
             }
             const auto a = clk::now();
             auto y = co_await snd.sync();
-            acks_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - a).count());
+            me.acks_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - a).count());
             co_return y;
         };
-        std::vector<task<result<void>>> runs;
-        const std::size_t per = rows / connections;
-        for (std::size_t i = 0; i < connections; ++i) runs.push_back(drive(senders[i], i * per, per));
-        std::vector<result<void>> results;
-        const double secs = seconds_of([&] { results = r.block_on(when_all(std::move(runs))); });
-        for (auto& x : results)
-            if (!x) throw std::system_error(x.error(), "qwp-ingest");
-        std::uint64_t after = 0;
-        for (auto& x : senders) after += x.counters().bytes;
-        wire_bytes = after - before;
-        return secs;
-    };
-    std::vector<double> rows_s, mb_s;
-    try {
-        for (double secs : repeat(args, one_run)) {
-            rows_s.push_back(static_cast<double>(rows - rows % connections) / secs);
-            mb_s.push_back(static_cast<double>(wire_bytes) / secs / 1e6);
+        for (int run = 0; run < runs; ++run) {
+            sync_point.arrive_and_wait();  // go
+            if (!me.failed) {
+                if (run == args.warmup) me.acks_us.clear();
+                std::uint64_t before = 0;
+                for (auto& x : senders) before += x.counters().bytes;
+                const double c0 = thread_cpu_seconds();
+                std::vector<task<result<void>>> all;
+                for (std::size_t i = 0; i < senders.size(); ++i)
+                    all.push_back(drive(senders[i], (w * connections + i) * per, per));
+                for (auto& x : r.block_on(when_all(std::move(all))))
+                    if (!x && !me.failed) me.failed = x.error().code();
+                me.cpu = thread_cpu_seconds() - c0;
+                std::uint64_t after = 0;
+                for (auto& x : senders) after += x.counters().bytes;
+                me.bytes = after - before;
+            }
+            sync_point.arrive_and_wait();  // done
         }
-    } catch (const std::system_error& e) {
-        return e.code();
+        for (auto& x : senders) (void)r.block_on(x.close());
+    };
+    std::vector<std::thread> pool;
+    for (std::size_t w = 0; w < threads; ++w) pool.emplace_back(work, w);
+    sync_point.arrive_and_wait();
+    std::vector<double> rows_s, mb_s, cpu_per_m;
+    std::uint64_t wire_bytes = 0;
+    const double rows_sent = static_cast<double>(per * senders_total);
+    for (int run = 0; run < runs; ++run) {
+        sync_point.arrive_and_wait();
+        const auto t0 = clk::now();
+        sync_point.arrive_and_wait();
+        const double secs = std::chrono::duration<double>(clk::now() - t0).count();
+        wire_bytes = 0;
+        double cpu = 0;
+        for (const auto& w : workers) {
+            wire_bytes += w.bytes;
+            cpu += w.cpu;
+        }
+        if (run < args.warmup) continue;
+        rows_s.push_back(rows_sent / secs);
+        mb_s.push_back(static_cast<double>(wire_bytes) / secs / 1e6);
+        cpu_per_m.push_back(cpu / rows_sent * 1e6);
     }
-    for (auto& x : senders) (void)r.block_on(x.close());
+    for (auto& th : pool) th.join();
+    std::vector<double> acks_us;
+    for (const auto& w : workers) {
+        if (w.failed) return w.failed;
+        acks_us.insert(acks_us.end(), w.acks_us.begin(), w.acks_us.end());
+    }
+    const std::size_t rss_peak_kib = server_process::rss_kib("VmHWM:");
     // The ceiling: a raw TCP loop moving the same bytes on the same path
-    // (loopback, or through the same relay). Not measured for TLS, a
-    // --conf server or a netem namespace.
-    const double ceiling =
-        args.conf.empty() && !tls && !ctx.net ? raw_tcp_mbs(wire_bytes, relay ? ctx.relay_delay : std::nullopt) : 0;
+    // (loopback, or through the same relay), one connection. Not measured
+    // for TLS, a --conf server, a netem namespace or several threads.
+    const double ceiling = args.conf.empty() && !tls && !ctx.net && threads == 1
+                               ? raw_tcp_mbs(wire_bytes, relay ? ctx.relay_delay : std::nullopt)
+                               : 0;
     std::vector<measurement> out{figure(s, "rows/s", rows_s), figure(s, "MB/s", mb_s)};
     if (ceiling > 0 && wire_bytes > 0) {
         // The rows a raw loop moving the same bytes would carry per second.
-        const double rows_sent = static_cast<double>(rows - rows % connections);
         const std::string path = relay ? "raw TCP through the same relay" : "raw loopback TCP";
         out[0].ceiling = ceiling * 1e6 * rows_sent / static_cast<double>(wire_bytes);
         out[0].ceiling_name = path + ", same bytes";
         out[1].ceiling = ceiling;
         out[1].ceiling_name = path;
     }
+    out.push_back(figure(s, "sender CPU s per M rows", cpu_per_m, {}, {}, false));
     out.push_back(figure(s, "ack us p50", {percentile(acks_us, 0.5)}, {}, {}, false));
     out.push_back(figure(s, "ack us p99", {percentile(acks_us, 0.99)}, {}, {}, false));
+    // Memory: what the sender process holds at its peak beyond what it held
+    // before connecting, per byte the windows allow in flight; and the
+    // server's peak per connection. Neither may grow with the rows sent.
+    const double in_flight = static_cast<double>(window * frame_bytes * senders_total);
+    const double sender_growth = rss_peak_kib > rss_before_kib ? static_cast<double>(rss_peak_kib - rss_before_kib) * 1024 : 0;
+    out.push_back(figure(s, "sender RSS bytes per in-flight byte", {sender_growth / in_flight}, {}, {}, false));
+    if (child)
+        out.push_back(figure(s, "server peak RSS MB per connection",
+                             {child->peak_growth_bytes() / 1e6 / static_cast<double>(senders_total)}, {}, {}, false));
     return out;
+}
+
+// ------------------------------------------------------------ qwp-latency
+
+// Rows arrive at a paced rate, as ticks reach a trading service; each batch
+// goes as the rows arrived so far once it is full (batch-rows) or its
+// oldest row has waited batch-us, and is committed (flush + sync) before the
+// next: the latency of a row is from its arrival to the server's OK of the
+// commit that holds it. The floor is the same path's round trip with
+// nothing to wait for: one row flushed and synced, back to back.
+result<std::vector<measurement>> qwp_latency(const setting& s, const context& ctx) {
+    const cli& args = ctx.args;
+    const std::size_t rate = std::max<std::size_t>(1, size_knob(s, "rate", 100'000));  // rows/s
+    const auto bound = std::chrono::microseconds(size_knob(s, "batch-us", 1000));
+    const std::size_t batch_rows = std::max<std::size_t>(1, size_knob(s, "batch-rows", 10'000));
+    const auto run_for = std::chrono::milliseconds(std::max<std::size_t>(10, size_knob(s, "duration-ms", 1000)));
+    const std::size_t total = std::max<std::size_t>(1, static_cast<std::size_t>(static_cast<double>(rate) *
+                                                                                 std::chrono::duration<double>(run_for).count()));
+    const workloads::quote_table t(std::min<std::size_t>(total, 1'000'000));
+    std::unique_ptr<qwp::test_server_thread> local;
+    std::string conf = args.conf;
+    if (conf.empty()) {
+        qwp::test_server_options o;
+        o.keep_rows = false;
+        try {
+            local = std::make_unique<qwp::test_server_thread>(o);
+        } catch (const std::system_error& e) {
+            return e.code();
+        }
+        conf = local->server().conf();
+    }
+    reactor r;
+    auto snd = r.block_on(qwp::sender::connect(conf));
+    if (!snd) return snd.error();
+    auto rows_at = [&](std::size_t from, std::size_t n) { return t.make(from % t.sym.size(), std::min(n, t.sym.size() - from % t.sym.size())); };
+    std::vector<double> latency_us, floor_us, rows_s;
+    int runs = 0;
+    auto one_run = [&]() -> double {
+        if (runs++ == args.warmup) {  // the first measured run: forget the warm-up's figures
+            latency_us.clear();
+            floor_us.clear();
+        }
+        auto body = [&]() -> task<result<double>> {
+            // The floor: one row, flushed and acknowledged, back to back.
+            for (int i = 0; i < 200; ++i) {
+                const auto a = clk::now();
+                auto f = co_await snd->flush(rows_at(static_cast<std::size_t>(i), 1));
+                if (!f) co_return f.error();
+                auto y = co_await snd->sync();
+                if (!y) co_return y.error();
+                floor_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - a).count());
+            }
+            const auto start = clk::now();
+            auto arrival = [&](std::size_t i) { return start + std::chrono::nanoseconds(i * 1'000'000'000ull / rate); };
+            for (std::size_t next = 0; next < total;) {
+                // The batch goes when its oldest row has waited the bound, or
+                // when it is full, whichever comes first.
+                const std::size_t last = std::min(total, next + batch_rows) - 1;
+                const auto go = std::min(arrival(next) + bound, arrival(last));
+                if (clk::now() < go) (void)co_await sleep_until(go);
+                const auto now = clk::now();
+                // Every row that has arrived by now, up to a full batch.
+                const auto since = static_cast<std::size_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - start).count());
+                const std::size_t arrived = std::min(total, static_cast<std::size_t>(static_cast<double>(since) * 1e-9 * static_cast<double>(rate)) + 1);
+                const std::size_t end = std::min({std::max(arrived, next + 1), next + batch_rows, total});
+                for (std::size_t from = next; from < end;) {
+                    const qwp::chunk c = rows_at(from, end - from);
+                    auto f = co_await snd->flush(c);
+                    if (!f) co_return f.error();
+                    from += c.rows();
+                }
+                auto y = co_await snd->sync();
+                if (!y) co_return y.error();
+                const auto ok = clk::now();
+                for (std::size_t i = next; i < end; ++i)
+                    latency_us.push_back(std::chrono::duration<double, std::micro>(ok - arrival(i)).count());
+                next = end;
+            }
+            co_return std::chrono::duration<double>(clk::now() - start).count();
+        };
+        auto secs = r.block_on(body());
+        if (!secs) throw std::system_error(secs.error(), "qwp-latency");
+        return *secs;
+    };
+    try {
+        for (double secs : repeat(args, one_run)) rows_s.push_back(static_cast<double>(total) / secs);
+    } catch (const std::system_error& e) {
+        return e.code();
+    }
+    (void)r.block_on(snd->close());
+    const double floor = percentile(floor_us, 0.5);
+    auto lat = [&](const char* name, double p) {
+        return figure(s, name, {percentile(latency_us, p)}, floor, "round trip of one row, flush + sync", false);
+    };
+    return std::vector<measurement>{figure(s, "rows/s", rows_s, static_cast<double>(rate), "the arrival rate"),
+                                    lat("latency us p50", 0.5), lat("latency us p99", 0.99), lat("latency us p99.9", 0.999),
+                                    lat("latency us max", 1.0)};
 }
 
 // ------------------------------------------------------------ kdb-query
@@ -553,45 +799,79 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
             port = relay->port();
         }
     }
-    reactor r;
-    std::vector<kdb::connection> conns;
-    for (std::size_t i = 0; i < connections; ++i) {
-        auto c = r.block_on(kdb::connection::connect_tcp(host, port));
-        if (!c) return c.error();
-        conns.push_back(std::move(*c));
-    }
-    const kdb::k q = kdb::new_long(42);
-    std::vector<double> batch_us;
-    auto one_run = [&]() -> double {
+    // One worker per client thread (a reactor and `connections`
+    // connections of its own), started together for every run.
+    const std::size_t threads = std::max<std::size_t>(1, size_knob(s, "threads", 1));
+    const std::size_t per = queries / (connections * threads);
+    const int runs = args.warmup + args.repetitions;
+    struct worker {
+        std::error_code failed;
+        double cpu = 0;  // thread CPU seconds, last run
+        std::vector<double> batch_us;
+    };
+    std::vector<worker> workers(threads);
+    std::barrier sync_point(static_cast<std::ptrdiff_t>(threads + 1));
+    auto work = [&](std::size_t w) {
+        worker& me = workers[w];
+        reactor r;
+        std::vector<kdb::connection> conns;
+        for (std::size_t i = 0; i < connections && !me.failed; ++i) {
+            auto c = r.block_on(kdb::connection::connect_tcp(host, port));
+            if (!c) me.failed = c.error().code();
+            else conns.push_back(std::move(*c));
+        }
+        const kdb::k q = kdb::new_long(42);
+        sync_point.arrive_and_wait();  // connected (or failed)
         auto drive = [&](kdb::connection& c, std::size_t n) -> task<result<void>> {
             for (std::size_t done = 0; done < n; done += outstanding) {
                 std::vector<task<result<kdb::k>>> batch;
                 for (std::size_t i = 0; i < std::min(outstanding, n - done); ++i) batch.push_back(c.query(q));
                 const auto t0 = clk::now();
                 auto rs = co_await when_all(std::move(batch));
-                batch_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
+                me.batch_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
                 for (auto& x : rs)
                     if (!x) co_return x.error();
             }
             co_return result<void>{};
         };
-        std::vector<task<result<void>>> all;
-        for (auto& c : conns) all.push_back(drive(c, queries / connections));
-        std::vector<result<void>> rs;
-        const double secs = seconds_of([&] { rs = r.block_on(when_all(std::move(all))); });
-        for (auto& x : rs)
-            if (!x) throw std::system_error(x.error(), "kdb-query");
-        return secs;
+        for (int run = 0; run < runs; ++run) {
+            sync_point.arrive_and_wait();  // go
+            if (!me.failed) {
+                if (run == args.warmup) me.batch_us.clear();
+                const double c0 = thread_cpu_seconds();
+                std::vector<task<result<void>>> all;
+                for (auto& c : conns) all.push_back(drive(c, per));
+                for (auto& x : r.block_on(when_all(std::move(all))))
+                    if (!x && !me.failed) me.failed = x.error().code();
+                me.cpu = thread_cpu_seconds() - c0;
+            }
+            sync_point.arrive_and_wait();  // done
+        }
+        for (auto& c : conns) c.close();
     };
-    std::vector<double> qps;
-    try {
-        for (double secs : repeat(args, one_run))
-            qps.push_back(static_cast<double>(queries - queries % connections) / secs);
-    } catch (const std::system_error& e) {
-        return e.code();
+    std::vector<std::thread> pool;
+    for (std::size_t w = 0; w < threads; ++w) pool.emplace_back(work, w);
+    sync_point.arrive_and_wait();
+    const double sent = static_cast<double>(per * connections * threads);
+    std::vector<double> qps, cpu_us;
+    for (int run = 0; run < runs; ++run) {
+        sync_point.arrive_and_wait();
+        const auto t0 = clk::now();
+        sync_point.arrive_and_wait();
+        const double secs = std::chrono::duration<double>(clk::now() - t0).count();
+        double cpu = 0;
+        for (const auto& w : workers) cpu += w.cpu;
+        if (run < args.warmup) continue;
+        qps.push_back(sent / secs);
+        cpu_us.push_back(cpu / sent * 1e6);
     }
-    for (auto& c : conns) c.close();
-    std::vector<measurement> out{figure(s, "queries/s", qps)};
+    for (auto& th : pool) th.join();
+    std::vector<double> batch_us;
+    for (const auto& w : workers) {
+        if (w.failed) return w.failed;
+        batch_us.insert(batch_us.end(), w.batch_us.begin(), w.batch_us.end());
+    }
+    std::vector<measurement> out{figure(s, "queries/s", qps), figure(s, "client CPU us per query", cpu_us, {}, {}, false)};
     const double floor = args.conf.empty() && !ctx.net && !relay ? raw_rtt_us(17, 20000) : 0;
     out.push_back(figure(s, "round trip us p50", {percentile(batch_us, 0.5)}, {}, {}, false));
     if (floor > 0 && outstanding == 1) {
@@ -1141,13 +1421,15 @@ const std::vector<scenario>& scenarios() {
          {"size", "rounds", "bulk-bytes"}, reactor_scenario},
         {"qwp-encode", "QWP chunk encoding vs memcpy", {"rows", "symbols"}, qwp_encode},
         {"qwp-ingest", "QWP end to end into the built-in test server or --conf",
-         {"window", "frame-bytes", "connections", "tls", "rows", "sync-every", "sf"}, qwp_ingest},
+         {"window", "frame-bytes", "connections", "threads", "tls", "rows", "sync-every", "sf"}, qwp_ingest},
+        {"qwp-latency", "row arrival to server OK at a paced rate (rows/s), each batch committed when full or after batch-us",
+         {"batch-us", "rate", "batch-rows", "duration-ms"}, qwp_latency},
         {"kdb-codec", "kdb+ encode/decode/compress/decompress vs memcpy (types as q type letters, data=random|repetitive)",
          {"rows", "symbols", "types", "data"}, kdb_codec},
         {"kdb-tick", "publish rate and publish-to-receive latency through the built-in tickerplant (rows per update)",
          {"rows", "updates", "rate", "feed-thread"}, kdb_tick},
         {"kdb-query", "kdb+ sync queries into the built-in server or --conf host:port",
-         {"outstanding", "connections", "queries"}, kdb_query},
+         {"outstanding", "connections", "threads", "queries"}, kdb_query},
         {"bridge", "tickerplant -> qwire's bridge -> QWP test server: rows/s to commit and publish-to-commit latency, "
                    "next to the tickerplant alone and QWP ingest alone",
          {"rows", "updates", "rate", "commit-ms"}, bridge_scenario},
