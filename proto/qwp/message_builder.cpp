@@ -13,7 +13,7 @@ using detail::same_text;
 using detail::present;
 using detail::valid_name;
 
-std::vector<std::uint32_t>& message_builder::ids_for(std::span<const std::string_view> dict, std::size_t rows) {
+message_builder::symbol_ids& message_builder::ids_for(std::span<const std::string_view> dict, std::size_t rows) {
     constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
     // Checking a kept map costs a compare per entry: worth it only when the
     // chunk has about as many rows as the dictionary has entries.
@@ -25,18 +25,23 @@ std::vector<std::uint32_t>& message_builder::ids_for(std::span<const std::string
         slot = &symbol_ids_[next_symbol_ids_++ % symbol_ids_.size()];
         slot->key = keep ? dict.data() : nullptr;
         slot->ids.assign(dict.size(), none);
-        return slot->ids;
+        slot->wire.assign(dict.size(), 0);
+        return *slot;
     }
     // A position keeps its id only while the entry there still reads as the
     // string interned under that id (the caller may have changed it, or the
     // dictionary may have been cleared).
     slot->ids.resize(dict.size(), none);
+    slot->wire.resize(dict.size(), 0);
     const symbol_dict& d = *dict_;
     for (std::size_t k = 0; k < dict.size(); ++k) {
         const std::uint32_t id = slot->ids[k];
-        if (id != none && (id >= d.size() || !same_text(d.at(id), dict[k]))) slot->ids[k] = none;
+        if (id != none && (id >= d.size() || !same_text(d.at(id), dict[k]))) {
+            slot->ids[k] = none;
+            slot->wire[k] = 0;
+        }
     }
-    return slot->ids;
+    return *slot;
 }
 
 void message_builder::own(const void* p, std::size_t n) {

@@ -140,13 +140,17 @@ private:
     // dictionary lives, and checked against the interned strings before it
     // is trusted again: a chunk's dictionary entries then cost a string
     // compare instead of a hash lookup.
+    // Beside each id, its varint as the row loop stores it: the bytes in
+    // the low 16 bits and their count above (0: not interned yet; a count
+    // of 3: an id of three bytes or more, written with put_varint).
     struct symbol_ids {
         const void* key = nullptr;
         std::vector<std::uint32_t> ids;
+        std::vector<std::uint32_t> wire;
     };
     std::array<symbol_ids, 4> symbol_ids_{};
     std::size_t next_symbol_ids_ = 0;
-    std::vector<std::uint32_t>& ids_for(std::span<const std::string_view> dict, std::size_t rows);
+    symbol_ids& ids_for(std::span<const std::string_view> dict, std::size_t rows);
 };
 
 // A table-less deferred message re-registering symbol ids [from, to) (after

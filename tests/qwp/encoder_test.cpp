@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -178,6 +179,55 @@ TEST_CASE("qwp encoder: symbols are interned once per connection and only when r
     auto r = encode(b3, c3);
     REQUIRE(!r);
     CHECK(r.error() == qwp::errc::symbol_cap);
+}
+
+TEST_CASE("qwp encoder: symbol ids of one, two and three varint bytes, codes of every width, eight rows at a time or one") {
+    // 20,000 distinct symbols: connection ids 0..127 take one byte, up to
+    // 16383 two, the rest three (the row loop's slow path). Rows in a
+    // random order, some chunks not a multiple of eight rows.
+    std::vector<std::string> names;
+    for (int i = 0; i < 20000; ++i) names.push_back("S" + std::to_string(i));
+    std::vector<std::string_view> d(names.begin(), names.end());
+    std::mt19937 rng(11);
+    auto check_width = [&](auto code_type, std::size_t distinct) {
+        using code_t = decltype(code_type);
+        symbol_dict dict;
+        message_builder b(dict);
+        message_decoder dec;
+        for (std::size_t rows : {std::size_t{20003}, std::size_t{8}, std::size_t{61}}) {
+            // The first chunk references every symbol (a shuffled permutation),
+            // so ids reach three bytes; the others pick at random.
+            std::vector<code_t> codes(rows);
+            for (std::size_t i = 0; i < rows; ++i) codes[i] = static_cast<code_t>(rows > distinct ? i % distinct : rng() % distinct);
+            std::shuffle(codes.begin(), codes.end(), rng);
+            // Twice: the second time every id comes from the kept wire forms.
+            for (int pass = 0; pass < 2; ++pass) {
+                chunk c("t", rows);
+                c.symbol<code_t>("s", codes, std::span<const std::string_view>(d).first(distinct));
+                b.clear();
+                REQUIRE(encode(b, c));
+                auto m = dec.decode(b.finish_copy());
+                REQUIRE(m);
+                const auto got = texts(m->tables[0].columns[0]);
+                REQUIRE(got.size() == rows);
+                for (std::size_t i = 0; i < rows; ++i) REQUIRE(got[i] == names[static_cast<std::size_t>(codes[i])]);
+            }
+        }
+        CHECK(dict.size() == distinct);
+    };
+    check_width(std::int8_t{}, 100);
+    check_width(std::int16_t{}, 20000);
+    check_width(std::int32_t{}, 20000);
+    // A code past the dictionary in the middle of an eight-row block names its row.
+    std::vector<std::int32_t> codes(24, 1);
+    codes[13] = 7;
+    chunk c("t", codes.size());
+    c.symbol<std::int32_t>("s", codes, std::span<const std::string_view>(d).first(5));
+    symbol_dict dict;
+    message_builder b(dict);
+    const auto e = encode(b, c);
+    REQUIRE(!e);
+    CHECK(std::string(e.error().detail()) == "table 't', column 's' (SYMBOL): row 13: symbol code 7 past the dictionary");
 }
 
 TEST_CASE("qwp encoder: every column type round-trips through the decoder, with nulls") {
