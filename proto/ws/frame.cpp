@@ -135,6 +135,27 @@ __attribute__((target("avx2"))) std::size_t mask_avx2(std::byte* dst, const std:
     return i;
 }
 
+// 64 bytes at a time with AVX-512, 256 per loop turn, where the CPU has it
+// (the masked copy into a frame then keeps up with glibc's memcpy, which
+// uses the same registers).
+__attribute__((target("avx512f"))) std::size_t mask_avx512(std::byte* dst, const std::byte* src, std::size_t n,
+                                                            std::uint64_t k64) {
+    const __m512i k = _mm512_set1_epi64(static_cast<long long>(k64));
+    std::size_t i = 0;
+    for (; i + 256 <= n; i += 256) {
+        const __m512i a = _mm512_loadu_si512(src + i);
+        const __m512i b = _mm512_loadu_si512(src + i + 64);
+        const __m512i c = _mm512_loadu_si512(src + i + 128);
+        const __m512i d = _mm512_loadu_si512(src + i + 192);
+        _mm512_storeu_si512(dst + i, _mm512_xor_si512(a, k));
+        _mm512_storeu_si512(dst + i + 64, _mm512_xor_si512(b, k));
+        _mm512_storeu_si512(dst + i + 128, _mm512_xor_si512(c, k));
+        _mm512_storeu_si512(dst + i + 192, _mm512_xor_si512(d, k));
+    }
+    for (; i + 64 <= n; i += 64) _mm512_storeu_si512(dst + i, _mm512_xor_si512(_mm512_loadu_si512(src + i), k));
+    return i;
+}
+
 // SSE2 is part of x86-64: 16 bytes at a time, 64 per loop turn.
 std::size_t mask_sse2(std::byte* dst, const std::byte* src, std::size_t n, std::uint64_t k64) {
     const __m128i k = _mm_set1_epi64x(static_cast<long long>(k64));
@@ -153,6 +174,7 @@ std::size_t mask_sse2(std::byte* dst, const std::byte* src, std::size_t n, std::
 }
 
 const bool have_avx2 = __builtin_cpu_supports("avx2");
+const bool have_avx512 = __builtin_cpu_supports("avx512f");
 #endif
 
 }  // namespace
@@ -162,17 +184,19 @@ std::size_t mask_copy(std::byte* dst, const std::byte* src, std::size_t n, std::
     std::size_t i = 0;
 #if defined(__x86_64__)
     if (n >= 128) {
-        // Byte by byte up to a 32-byte aligned destination (a frame's payload
+        // Byte by byte up to a 64-byte aligned destination (a frame's payload
         // starts after a 2- to 14-byte header; unaligned wide stores that
         // split cache lines halve the speed), then wide blocks.
-        const std::size_t lead = (32 - (reinterpret_cast<std::uintptr_t>(dst) & 31)) & 31;
+        const std::size_t lead = (64 - (reinterpret_cast<std::uintptr_t>(dst) & 63)) & 63;
         for (; i < lead; ++i) dst[i] = src[i] ^ static_cast<std::byte>(key[(phase + i) & 3]);
         std::uint8_t k8[8];
         for (std::size_t j = 0; j < 8; ++j) k8[j] = key[(phase + i + j) & 3];
         std::uint64_t k64;
         std::memcpy(&k64, k8, 8);
         // Every block is a multiple of 8 bytes long, so the key stays in phase.
-        i += have_avx2 ? mask_avx2(dst + i, src + i, n - i, k64) : mask_sse2(dst + i, src + i, n - i, k64);
+        i += have_avx512 ? mask_avx512(dst + i, src + i, n - i, k64)
+             : have_avx2 ? mask_avx2(dst + i, src + i, n - i, k64)
+                         : mask_sse2(dst + i, src + i, n - i, k64);
     }
 #endif
     // The key rotated to the position, repeated to fill a 64-bit word.
