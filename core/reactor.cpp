@@ -38,6 +38,7 @@ int init_ring(io_uring* ring, const reactor::options& o, unsigned flags) {
 reactor::reactor() : reactor(options{}) {}
 
 reactor::reactor(const options& o) : owner_(std::this_thread::get_id()) {
+    busy_poll_ = o.busy_poll;
     int rc = -EINVAL;
     if (o.mode != setup::plain && !o.sqpoll) {
         rc = init_ring(&ring_, o, o.fast_setup_flags);
@@ -308,13 +309,14 @@ std::size_t reactor::turn(bool may_block) {
     run_posted();
     // Sleep only if something can wake us: an operation in flight, or a
     // work_guard promising a post() from outside.
-    const bool block = may_block && ready_.empty() && stashed_.empty() && !failure_ && !stop_requested_.load(std::memory_order_acquire) &&
+    bool block = may_block && ready_.empty() && stashed_.empty() && !failure_ && !stop_requested_.load(std::memory_order_acquire) &&
                        (in_flight_ > 0 || guards_.load(std::memory_order_acquire) > 0);
     // Enter the kernel only when it has something to do: submissions, a wait,
     // or (DEFER_TASKRUN) completions that run only when we ask for them. A
     // plain ring gets its completions posted without us, so a busy-polling
     // caller with nothing to submit just peeks at the CQ.
     int rc = 0;
+    if (block && busy_poll_.count() > 0 && spin_for_completions()) block = false;
     if (block)
         rc = io_uring_submit_and_wait(&ring_, 1);
     else if (defer_taskrun_)
@@ -327,6 +329,22 @@ std::size_t reactor::turn(bool may_block) {
     n += run_ready();
     turning_ = false;
     return n;
+}
+
+bool reactor::spin_for_completions() {
+    const auto until = clock::now() + busy_poll_;
+    do {
+        // Submissions go out on the first pass; with DEFER_TASKRUN the
+        // completions are posted only when we ask for them.
+        int rc = 0;
+        if (defer_taskrun_)
+            rc = io_uring_submit_and_get_events(&ring_);
+        else if (io_uring_sq_ready(&ring_) > 0)
+            rc = io_uring_submit(&ring_);
+        check_enter(rc, "io_uring_enter");
+        if (io_uring_cq_ready(&ring_) > 0) return true;
+    } while (clock::now() < until);
+    return false;
 }
 
 bool reactor::run_once() {

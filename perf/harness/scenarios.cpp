@@ -686,18 +686,18 @@ result<std::vector<measurement>> qwp_latency(const setting& s, const context& ct
 // thread (inside the netem namespace when there is one).
 class kdb_echo_thread {
 public:
-    explicit kdb_echo_thread(const context& ctx) {
+    kdb_echo_thread(const context& ctx, reactor::options ro) {
         std::promise<std::error_code> ready;
         auto up = ready.get_future();
         host_ = ctx.net ? ctx.net->server_ip() : "127.0.0.1";
-        thread_ = std::thread([this, &ready, net = ctx.net] {
+        thread_ = std::thread([this, &ready, net = ctx.net, ro] {
             if (net) {
                 if (auto e = net->enter(); !e) {
                     ready.set_value(e.error());
                     return;
                 }
             }
-            reactor r;
+            reactor r(ro);
             auto a = tcp_listen(host_, 0);
             if (!a) {
                 ready.set_value(a.error());
@@ -730,9 +730,19 @@ private:
     std::thread thread_;
 };
 
-// The floor for a round trip: blocking send/recv of the same bytes over a
-// loopback TCP pair, one thread per end.
-double raw_rtt_us(std::size_t bytes, int rounds) {
+// Receives exactly n bytes: blocking, or (spin) polling with MSG_DONTWAIT.
+bool recv_all(int fd, char* p, std::size_t n, bool spin) {
+    for (std::size_t got = 0; got < n;) {
+        const auto r = ::recv(fd, p + got, n - got, spin ? MSG_DONTWAIT : MSG_WAITALL);
+        if (r > 0) got += static_cast<std::size_t>(r);
+        else if (r == 0 || !spin || (errno != EAGAIN && errno != EWOULDBLOCK)) return false;
+    }
+    return true;
+}
+
+// The floor for a round trip: send/recv of the same bytes over a loopback
+// TCP pair, one thread per end, each blocking in recv or (spin) polling.
+double raw_rtt_us(std::size_t bytes, int rounds, bool spin = false) {
     int fds[2];
     const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
@@ -750,16 +760,16 @@ double raw_rtt_us(std::size_t bytes, int rounds) {
     ::close(l);
     int one = 1;
     for (int fd : fds) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::thread echo([fd = fds[1], bytes] {
+    std::thread echo([fd = fds[1], bytes, spin] {
         std::vector<char> buf(bytes);
-        while (::recv(fd, buf.data(), bytes, MSG_WAITALL) == static_cast<ssize_t>(bytes))
+        while (recv_all(fd, buf.data(), bytes, spin))
             if (::send(fd, buf.data(), bytes, MSG_NOSIGNAL) <= 0) break;
     });
     std::vector<char> buf(bytes, 'x');
     const double secs = seconds_of([&] {
         for (int i = 0; i < rounds; ++i) {
             ::send(fds[0], buf.data(), bytes, MSG_NOSIGNAL);
-            ::recv(fds[0], buf.data(), bytes, MSG_WAITALL);
+            (void)recv_all(fds[0], buf.data(), bytes, spin);
         }
     });
     ::shutdown(fds[0], SHUT_RDWR);
@@ -774,6 +784,11 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
     const std::size_t outstanding = std::max<std::size_t>(1, size_knob(s, "outstanding", 1));
     const std::size_t connections = std::max<std::size_t>(1, size_knob(s, "connections", 1));
     const std::size_t queries = std::max<std::size_t>(outstanding * connections, size_knob(s, "queries", 20'000));
+    // spin-us: both ends' reactors spin that long before they sleep, and
+    // the raw floor polls instead of blocking (each compared like for like).
+    reactor::options ro;
+    ro.busy_poll = std::chrono::microseconds(size_knob(s, "spin-us", 0));
+    const bool spin = ro.busy_poll.count() > 0;
     std::unique_ptr<kdb_echo_thread> local;
     std::unique_ptr<delay_relay> relay;
     std::string host;
@@ -786,7 +801,7 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
         port = a->port;
     } else {
         try {
-            local = std::make_unique<kdb_echo_thread>(ctx);
+            local = std::make_unique<kdb_echo_thread>(ctx, ro);
         } catch (const std::system_error& e) {
             return e.code();
         }
@@ -813,7 +828,7 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
     std::barrier sync_point(static_cast<std::ptrdiff_t>(threads + 1));
     auto work = [&](std::size_t w) {
         worker& me = workers[w];
-        reactor r;
+        reactor r(ro);
         std::vector<kdb::connection> conns;
         for (std::size_t i = 0; i < connections && !me.failed; ++i) {
             auto c = r.block_on(kdb::connection::connect_tcp(host, port));
@@ -872,11 +887,11 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
         batch_us.insert(batch_us.end(), w.batch_us.begin(), w.batch_us.end());
     }
     std::vector<measurement> out{figure(s, "queries/s", qps), figure(s, "client CPU us per query", cpu_us, {}, {}, false)};
-    const double floor = args.conf.empty() && !ctx.net && !relay ? raw_rtt_us(17, 20000) : 0;
+    const double floor = args.conf.empty() && !ctx.net && !relay ? raw_rtt_us(17, 20000, spin) : 0;
     out.push_back(figure(s, "round trip us p50", {percentile(batch_us, 0.5)}, {}, {}, false));
     if (floor > 0 && outstanding == 1) {
         out.back().ceiling = floor;
-        out.back().ceiling_name = "raw socket round trip, same bytes";
+        out.back().ceiling_name = spin ? "raw socket round trip, same bytes, polling" : "raw socket round trip, same bytes";
     }
     out.push_back(figure(s, "round trip us p99", {percentile(batch_us, 0.99)}, {}, {}, false));
     return out;
@@ -887,11 +902,11 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
 // A tickerplant (no log) with a `trade table on its own thread.
 class tickerplant_thread {
 public:
-    tickerplant_thread() {
+    explicit tickerplant_thread(reactor::options ro = {}) {
         std::promise<std::error_code> ready;
         auto up = ready.get_future();
-        thread_ = std::thread([this, &ready] {
-            reactor r;
+        thread_ = std::thread([this, &ready, ro] {
+            reactor r(ro);
             kdb::server srv;
             kdb::tickerplant tp(srv);
             (void)tp.add_table("trade", kdb::new_table({"time", "sym", "price", "size"},
@@ -983,13 +998,17 @@ result<std::vector<measurement>> kdb_tick(const setting& s, const context& ctx) 
     const std::size_t updates = std::max<std::size_t>(1, size_knob(s, "updates", 2000));
     const std::size_t rate = size_knob(s, "rate", 0);  // updates/s; 0: as fast as the feed can
     const bool own_thread = size_knob(s, "feed-thread", 0) != 0;  // the feed on a thread of its own
+    // spin-us: the tickerplant's and the subscriber's reactors spin that
+    // long before they sleep.
+    reactor::options ro;
+    ro.busy_poll = std::chrono::microseconds(size_knob(s, "spin-us", 0));
     std::unique_ptr<tickerplant_thread> tp;
     try {
-        tp = std::make_unique<tickerplant_thread>();
+        tp = std::make_unique<tickerplant_thread>(ro);
     } catch (const std::system_error& e) {
         return e.code();
     }
-    reactor r;
+    reactor r(ro);
     auto feed = r.block_on(kdb::connection::connect_tcp("127.0.0.1", tp->port()));
     if (!feed) return feed.error();
     auto sub_conn = r.block_on(kdb::connection::connect_tcp("127.0.0.1", tp->port()));
@@ -1427,9 +1446,9 @@ const std::vector<scenario>& scenarios() {
         {"kdb-codec", "kdb+ encode/decode/compress/decompress vs memcpy (types as q type letters, data=random|repetitive)",
          {"rows", "symbols", "types", "data"}, kdb_codec},
         {"kdb-tick", "publish rate and publish-to-receive latency through the built-in tickerplant (rows per update)",
-         {"rows", "updates", "rate", "feed-thread"}, kdb_tick},
+         {"rows", "updates", "rate", "feed-thread", "spin-us"}, kdb_tick},
         {"kdb-query", "kdb+ sync queries into the built-in server or --conf host:port",
-         {"outstanding", "connections", "threads", "queries"}, kdb_query},
+         {"outstanding", "connections", "threads", "queries", "spin-us"}, kdb_query},
         {"bridge", "tickerplant -> qwire's bridge -> QWP test server: rows/s to commit and publish-to-commit latency, "
                    "next to the tickerplant alone and QWP ingest alone",
          {"rows", "updates", "rate", "commit-ms"}, bridge_scenario},

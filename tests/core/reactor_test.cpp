@@ -6,6 +6,7 @@
 
 #include "support.hpp"
 
+#include <ctime>
 #include <thread>
 
 using namespace qwire;
@@ -105,6 +106,51 @@ TEST_CASE("reactor: post() from another thread runs on the reactor thread") {
     r.run();
     t.join();
     CHECK(ran_on == std::this_thread::get_id());
+}
+
+namespace {
+std::chrono::nanoseconds thread_cpu() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+}  // namespace
+
+TEST_CASE("reactor: busy_poll finds timers and post()s from other threads while it spins") {
+    reactor::options o;
+    o.busy_poll = 60s;  // a spin that missed a completion would wait this out
+    reactor r(o);
+    const auto start = std::chrono::steady_clock::now();
+    // A timer's completion is found by spinning, and spinning burns CPU
+    // (a reactor that slept would use next to none).
+    const auto cpu0 = thread_cpu();
+    auto t = []() -> task<result<void>> { co_return co_await sleep_for(50ms); };
+    CHECK(r.block_on(t()));
+    CHECK(thread_cpu() - cpu0 > 5ms);
+    // So is the eventfd write of a post() from another thread.
+    reactor::work_guard guard(r);
+    std::thread::id ran_on;
+    std::thread other([&] {
+        r.post([&] {
+            ran_on = std::this_thread::get_id();
+            r.stop();
+        });
+    });
+    r.run();
+    other.join();
+    CHECK(ran_on == std::this_thread::get_id());
+    CHECK(std::chrono::steady_clock::now() - start < 30s);
+}
+
+TEST_CASE("reactor: busy_poll spins at most that long, then sleeps") {
+    reactor::options o;
+    o.busy_poll = 2ms;
+    reactor r(o);
+    const auto before = thread_cpu();
+    auto t = []() -> task<result<void>> { co_return co_await sleep_for(300ms); };
+    CHECK(r.block_on(t()));
+    // A reactor that kept spinning would have burnt the whole 300 ms.
+    CHECK(thread_cpu() - before < 150ms);
 }
 
 TEST_CASE("reactor: releasing the last work_guard wakes run()") {
