@@ -107,6 +107,9 @@ result<cli> parse_args(int argc, const char* const* argv, std::string* why) {
             c.netem = v;
         } else if (name == "conf") {
             c.conf = v;
+        } else if (name == "peer") {
+            if (v != "javakdb") return fail("--peer: the peer qwire-perf can time is javakdb, not '" + v + "'");
+            c.peer = v;
         } else if (name == "pin") {
             if (!count(c.pin)) return fail("--pin takes a CPU number");
         } else {

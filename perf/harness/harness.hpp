@@ -29,6 +29,7 @@ struct cli {
     std::string json, csv, plot;
     std::string netem;         // "delay 1ms loss 0.1%": run across a veth pair
     std::string conf;          // a real peer instead of the built-in one
+    std::string peer;          // --peer javakdb: KX's Java client timed beside qwire
     int pin = -1;              // --pin CPU: the measuring thread's CPU (-1: not pinned)
     std::string command_line;
     bool quiet = false;        // no progress line
@@ -36,7 +37,7 @@ struct cli {
 
 // Parses `qwire-perf SCENARIO [--knob v1,v2,...] ... [--reps N] [--warmup N]
 // [--json F] [--csv F] [--plot F.png] [--netem "..."] [--conf "..."]
-// [--pin CPU]`.
+// [--pin CPU] [--peer javakdb]`.
 // Any other --name takes a comma-separated list and becomes a knob. *why
 // says what was wrong.
 result<cli> parse_args(int argc, const char* const* argv, std::string* why = nullptr);

@@ -26,7 +26,9 @@ int usage(const std::string& why, bool asked = false) {
     FILE* out = asked ? stdout : stderr;
     if (!why.empty()) std::fprintf(stderr, "qwire-perf: %s\n", why.c_str());
     std::fprintf(out, "usage: qwire-perf SCENARIO [--knob v1,v2,...] [--reps N] [--warmup N] [--json F] [--csv F] "
-                         "[--plot F.png] [--conf STR] [--netem \"delay 1ms\"] [--pin CPU] [--quiet]\nscenarios:\n");
+                         "[--plot F.png] [--conf STR] [--netem \"delay 1ms\"] [--pin CPU] [--peer javakdb] [--quiet]\n"
+                         "--peer javakdb (kdb-codec, kdb-query): KX's Java client in the same run, its classpath in "
+                         "QWIRE_JAVAKDB_CLASSPATH (tools/perf.sh sets it)\nscenarios:\n");
     for (const auto& s : scenarios()) {
         std::string knobs;
         for (auto k : s.knobs) knobs += (knobs.empty() ? "" : ", ") + std::string(k);
@@ -53,6 +55,8 @@ int main(int argc, char** argv) {
     const scenario* sc = find_scenario(args->scenario);
     if (!sc) return usage("unknown scenario '" + args->scenario + "'");
     if (auto bad = check_knobs(*sc, *args); !bad.empty()) return usage(bad);
+    if (!args->peer.empty() && args->scenario != "kdb-codec" && args->scenario != "kdb-query")
+        return usage("--peer javakdb goes with kdb-codec and kdb-query, not " + args->scenario);
     std::optional<netem_link> net;
     std::optional<std::chrono::nanoseconds> relay_delay;
     if (!args->netem.empty()) {

@@ -37,6 +37,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -163,6 +164,61 @@ result<std::vector<measurement>> qwp_encode(const setting& s, const context& ctx
                                     figure(s, "encode+frame GB/s", f, ceiling, "memcpy")};
 }
 
+// ------------------------------------------------------------ javakdb, the peer
+
+// KX's Java client, through tools/javakdb/KdbDriver.java (tools/javakdb.sh
+// compiles it; tools/perf.sh puts the classpath in QWIRE_JAVAKDB_CLASSPATH).
+result<std::string> javakdb_command(const std::string& args) {
+    const char* cp = std::getenv("QWIRE_JAVAKDB_CLASSPATH");
+    if (!cp || !*cp)
+        return error(std::make_error_code(std::errc::invalid_argument),
+                     "--peer javakdb: QWIRE_JAVAKDB_CLASSPATH is not set (tools/perf.sh sets it from tools/javakdb.sh)");
+    return "java -cp '" + std::string(cp) + "' KdbDriver " + args;
+}
+
+// A javakdb process whose standard output is read line by line.
+class java_process {
+public:
+    static result<std::unique_ptr<java_process>> start(const std::string& args) {
+        auto cmd = javakdb_command(args);
+        if (!cmd) return cmd.error();
+        FILE* f = ::popen(cmd->c_str(), "r");
+        if (!f) return error(std::error_code(errno, std::system_category()), "--peer javakdb: cannot run java");
+        return std::unique_ptr<java_process>(new java_process(f));
+    }
+    ~java_process() { (void)finish(); }
+    // The next line, or nothing at the end of its output.
+    std::optional<std::string> line() {
+        char buf[512];
+        if (!std::fgets(buf, sizeof buf, f_)) return std::nullopt;
+        std::string l(buf);
+        while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+        return l;
+    }
+    // Waits for it to exit; an error unless it exited with 0.
+    result<void> finish() {
+        if (!f_) return {};
+        const int st = ::pclose(std::exchange(f_, nullptr));
+        if (st != 0) return error(std::make_error_code(std::errc::io_error), "--peer javakdb: the java driver failed (status " + std::to_string(st) + ")");
+        return {};
+    }
+
+private:
+    explicit java_process(FILE* f) : f_(f) {}
+    FILE* f_;
+};
+
+// "name value" lines (the driver's output) gathered by name.
+std::map<std::string, std::vector<double>> named_values(java_process& p) {
+    std::map<std::string, std::vector<double>> out;
+    while (auto l = p.line()) {
+        const auto sp = l->rfind(' ');
+        if (sp == std::string::npos) continue;
+        out[l->substr(0, sp)].push_back(std::strtod(l->c_str() + sp + 1, nullptr));
+    }
+    return out;
+}
+
 // ------------------------------------------------------------ kdb-codec
 
 result<std::vector<measurement>> kdb_codec(const setting& s, const context& ctx) {
@@ -225,6 +281,50 @@ result<std::vector<measurement>> kdb_codec(const setting& s, const context& ctx)
         rows_out.push_back(figure(s, "compress GB/s", zip, ceiling, "memcpy"));
         rows_out.push_back(figure(s, "decompress GB/s", unzip, ceiling, "memcpy"));
         rows_out.push_back(figure(s, "compression ratio", {bytes / static_cast<double>(packed.size())}));
+    }
+    if (args.peer == "javakdb") {
+        // javakdb times the very message qwire encoded (it reads it from a
+        // file): the same table on both sides, in the same run.
+        std::string path = (std::filesystem::temp_directory_path() / "qwire-perf-kdb-XXXXXX").string();
+        const int fd = ::mkstemp(path.data());
+        if (fd < 0) return error(std::error_code(errno, std::system_category()), "--peer javakdb: mkstemp");
+        const bool wrote = ::write(fd, msg.data().data(), n) == static_cast<ssize_t>(n);
+        ::close(fd);
+        struct unlink_at_end {
+            std::string p;
+            ~unlink_at_end() { ::unlink(p.c_str()); }
+        } cleanup{path};
+        if (!wrote) return error(std::make_error_code(std::errc::io_error), "--peer javakdb: writing " + path);
+        // The JIT needs a few runs of each operation before it is compiled.
+        auto java = java_process::start("bench-codec " + path + " " + std::to_string(args.warmup + 5) + " " +
+                                        std::to_string(args.repetitions));
+        if (!java) return java.error();
+        auto secs = named_values(**java);
+        if (auto f = (*java)->finish(); !f) return f.error();
+        auto gbs = [&](const std::string& op) {
+            std::vector<double> v;
+            for (double x : secs[op]) v.push_back(bytes / x / 1e9);
+            return v;
+        };
+        // Two of qwire's steps as one: bytes over the sum of their times.
+        auto both = [&](const std::vector<double>& a, const std::vector<double>& b) {
+            return std::vector<double>{1 / (1 / summarize(a).median + 1 / summarize(b).median)};
+        };
+        const std::string peer = "javakdb 2.0 in the JVM, same message";
+        const auto jenc = gbs("encode"), jdec = gbs("decode"), jzip = gbs("compress"), junzip = gbs("decompress");
+        if (jenc.empty() || jdec.empty()) return error(std::make_error_code(std::errc::io_error), "--peer javakdb: the driver printed no timings");
+        rows_out.push_back(figure(s, "javakdb encode GB/s", jenc, ceiling, "memcpy"));
+        rows_out.push_back(figure(s, "javakdb decode GB/s", jdec, ceiling, "memcpy"));
+        rows_out.push_back(figure(s, "encode GB/s vs javakdb", enc, summarize(jenc).median, peer));
+        rows_out.push_back(figure(s, "decode GB/s vs javakdb", dec, summarize(jdec).median, peer));
+        if (!zip.empty() && !jzip.empty()) {
+            // javakdb compresses as it serializes and decompresses as it
+            // deserializes: compared with qwire's two steps together.
+            rows_out.push_back(figure(s, "javakdb encode+compress GB/s", jzip));
+            rows_out.push_back(figure(s, "javakdb decompress+decode GB/s", junzip));
+            rows_out.push_back(figure(s, "encode+compress GB/s vs javakdb", both(enc, zip), summarize(jzip).median, peer));
+            rows_out.push_back(figure(s, "decompress+decode GB/s vs javakdb", both(unzip, dec), summarize(junzip).median, peer));
+        }
     }
     return rows_out;
 }
@@ -894,6 +994,47 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
         out.back().ceiling_name = spin ? "raw socket round trip, same bytes, polling" : "raw socket round trip, same bytes";
     }
     out.push_back(figure(s, "round trip us p99", {percentile(batch_us, 0.99)}, {}, {}, false));
+    if (args.peer == "javakdb" && local && !relay) {
+        // KX's Java client against the same qwire server, and qwire's client
+        // against javakdb serving: one query at a time (javakdb's c.k waits
+        // for each answer), next to qwire at both ends.
+        const std::string both_qwire = "qwire client and server";
+        const double qwire_p50 = percentile(batch_us, 0.5);
+        auto java = java_process::start("bench-query " + std::to_string(port) + " " + std::to_string(queries));
+        if (!java) return java.error();
+        auto v = named_values(**java);
+        if (auto f = (*java)->finish(); !f) return f.error();
+        if (v["queries/s"].empty()) return error(std::make_error_code(std::errc::io_error), "--peer javakdb: the driver printed no figures");
+        out.push_back(figure(s, "javakdb client -> qwire server queries/s", v["queries/s"]));
+        out.push_back(figure(s, "javakdb client -> qwire server round trip us p50", v["round trip us p50"], qwire_p50, both_qwire, false));
+        auto server = java_process::start("server");
+        if (!server) return server.error();
+        const auto first = (*server)->line();
+        const long jport = first ? std::strtol(first->c_str(), nullptr, 10) : 0;
+        if (jport <= 0 || jport > 65535) return error(std::make_error_code(std::errc::io_error), "--peer javakdb: the java server named no port");
+        reactor r(ro);
+        std::vector<double> rtt;
+        double secs = 0;
+        auto body = [&]() -> task<result<void>> {
+            auto c = co_await kdb::connection::connect_tcp("127.0.0.1", static_cast<std::uint16_t>(jport));
+            if (!c) co_return c.error();
+            const kdb::k q = kdb::new_long(42);
+            const auto start = clk::now();
+            for (std::size_t i = 0; i < queries; ++i) {
+                const auto t0 = clk::now();
+                auto x = co_await c->query(q);
+                if (!x) co_return x.error();
+                rtt.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
+            }
+            secs = std::chrono::duration<double>(clk::now() - start).count();
+            c->close();
+            co_return result<void>{};
+        };
+        if (auto b = r.block_on(body()); !b) return b.error();
+        if (auto f = (*server)->finish(); !f) return f.error();
+        out.push_back(figure(s, "qwire client -> javakdb server queries/s", {static_cast<double>(queries) / secs}));
+        out.push_back(figure(s, "qwire client -> javakdb server round trip us p50", {percentile(rtt, 0.5)}, qwire_p50, both_qwire, false));
+    }
     return out;
 }
 

@@ -138,3 +138,13 @@ TEST_CASE("perf harness: a knob the scenario does not have is an error that list
     CHECK(why.find("--window, --frame-bytes") != std::string::npos);
     for (const auto& s : scenarios()) CHECK(!s.knobs.empty());
 }
+
+TEST_CASE("perf harness: --peer names javakdb, the one peer it can time") {
+    auto ok = parse({"kdb-codec", "--rows", "1000", "--peer", "javakdb"});
+    REQUIRE(ok);
+    CHECK(ok->peer == "javakdb");
+    CHECK(ok->knobs.size() == 1);  // --peer is an option, not a knob
+    std::string why;
+    CHECK_FALSE(parse({"kdb-codec", "--peer", "kdb"}, &why));
+    CHECK(why == "--peer: the peer qwire-perf can time is javakdb, not 'kdb'");
+}

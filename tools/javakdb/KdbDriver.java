@@ -8,6 +8,11 @@
 //   server          serve one kdb+ client: print the port, echo every sync request
 //   query PORT EXPR...            answers, a line each (a table as "table ROWS")
 //   rows PORT USER:PASS EXPR...   answers, a table as its names and a line per row
+//   bench-codec FILE WARMUP REPS  time javakdb on the message in FILE (qwire-perf
+//                                 kdb-codec --peer javakdb): per repetition, lines
+//                                 "encode|decode|compress|decompress SECONDS"
+//   bench-query PORT QUERIES      sync queries of a long atom, one at a time:
+//                                 "queries/s Q" and "round trip us p50 U"
 import com.kx.c;
 
 import java.io.BufferedReader;
@@ -226,6 +231,51 @@ public class KdbDriver {
                     }
                 }
                 conn.close();
+                break;
+            }
+            case "bench-codec": {
+                // The message qwire encoded, as javakdb reads it: the same
+                // table on both sides. Each operation runs WARMUP times (the
+                // JIT compiles it), then is timed REPS times.
+                byte[] msg = java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(args[1]));
+                int warmup = Integer.parseInt(args[2]), reps = Integer.parseInt(args[3]);
+                Object t = ser.deserialize(msg);
+                byte[] zipped = ser.serialize(0, t, true);
+                long sink = 0;
+                String[] ops = {"encode", "decode", "compress", "decompress"};
+                for (String op : ops) {
+                    for (int r = 0; r < warmup + reps; ++r) {
+                        long t0 = System.nanoTime();
+                        switch (op) {
+                            case "encode": sink += ser.serialize(0, t, false).length; break;
+                            case "decode": sink += ser.deserialize(msg).hashCode(); break;
+                            case "compress": sink += ser.serialize(0, t, true).length; break;
+                            default: sink += ser.deserialize(zipped).hashCode(); break;
+                        }
+                        long ns = System.nanoTime() - t0;
+                        if (r >= warmup) System.out.println(op + " " + ns / 1e9);
+                    }
+                }
+                System.out.println("checksum " + sink);  // keeps the JIT from dropping the work
+                break;
+            }
+            case "bench-query": {
+                c conn = new c("127.0.0.1", Integer.parseInt(args[1]), "");
+                int n = Integer.parseInt(args[2]);
+                for (int i = 0; i < Math.min(n, 2000); ++i) conn.k(42L);  // the JIT's warm-up
+                long[] rtt = new long[n];
+                long start = System.nanoTime();
+                for (int i = 0; i < n; ++i) {
+                    long t0 = System.nanoTime();
+                    Object x = conn.k(42L);
+                    rtt[i] = System.nanoTime() - t0;
+                    if (!(x instanceof Long) || (Long) x != 42L) throw new IllegalStateException("echo " + x);
+                }
+                double secs = (System.nanoTime() - start) / 1e9;
+                conn.close();
+                Arrays.sort(rtt);
+                System.out.println("queries/s " + n / secs);
+                System.out.println("round trip us p50 " + rtt[(n - 1) / 2] / 1e3);
                 break;
             }
             case "server": {
