@@ -189,8 +189,17 @@ result<void> decompress(std::span<const std::byte> message, byte_buffer& out, co
         std::memcpy(dst + 4, &be, 4);
     }
 
+    // The table maps the XOR of two adjacent output bytes to the later
+    // position holding that pair, as the compressor's does: after a literal
+    // the pair ending at it is hashed, after a reference the pair ending at
+    // its first byte and its own first pair, never the pairs inside it. The
+    // bytes come from where they are known (the literal's input byte, the
+    // reference's source), not read back from what was just written: that
+    // read waited on the copy's stores.
     std::array<std::uint32_t, 256> table{};
-    std::size_t s = header_size, p = header_size;
+    std::size_t s = header_size;
+    bool after_literal = false;  // the item before was a literal, whose byte is last
+    std::uint8_t last = 0;
     unsigned flags = 0, bit = 0;
     while (s < n) {
         if (bit == 0) {
@@ -198,26 +207,28 @@ result<void> decompress(std::span<const std::byte> message, byte_buffer& out, co
             flags = in[d++];
             bit = 1;
         }
-        std::size_t extra = 0;
-        const bool ref = flags & bit;
-        if (ref) {
+        if (flags & bit) {
             if (d + 2 > in_end) return errc::bad_compression;
             const std::size_t r = table[in[d++]];
-            extra = in[d++];
+            const std::size_t extra = in[d++];
             // The reference must point at bytes already produced, and the copy
             // must stay inside the message.
             if (r < header_size || r + 1 >= s || s + 2 + extra > n) return errc::bad_compression;
+            const std::uint8_t b0 = dst[r], b1 = dst[r + 1];
+            if (after_literal) table[last ^ b0] = static_cast<std::uint32_t>(s - 1);
+            table[b0 ^ b1] = static_cast<std::uint32_t>(s);
             copy_reference(dst, r, s, 2 + extra);
-            s += 2;
+            s += 2 + extra;
+            after_literal = false;
         } else {
             if (d >= in_end) return errc::bad_compression;
-            dst[s++] = in[d++];
+            const std::uint8_t c = in[d++];
+            dst[s] = c;
+            if (after_literal) table[last ^ c] = static_cast<std::uint32_t>(s - 1);
+            last = c;
+            after_literal = true;
+            ++s;
         }
-        while (p + 1 < s) {
-            table[dst[p] ^ dst[p + 1]] = static_cast<std::uint32_t>(p);
-            ++p;
-        }
-        if (ref) p = s += extra;
         bit = (bit << 1) & 0xff;
     }
     if (s != n) return errc::bad_compression;
