@@ -6,8 +6,10 @@
 #
 # tools/perf.sh --report DIR runs the set of scenarios the README's
 # performance section quotes, one after the other (about 15 minutes on two
-# cores), keeps each report as DIR/NAME.json, draws DIR/qwp-latency.png and
-# writes DIR/report.md: every figure with its ceiling and ratio.
+# cores), keeps each report as DIR/NAME.json (its table as NAME.txt), draws
+# DIR/qwp-latency.png (p99 latency against the batch time bound, a line per
+# arrival rate) and the in-flight window sweeps across 1 ms and 10 ms round
+# trips, and writes DIR/report.md: every figure with its ceiling and ratio.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/tools/setup-deps.sh" >&2
@@ -35,19 +37,27 @@ if [ "${1:-}" = "--report" ]; then
     "qwp-ingest|qwp-ingest --window 8,128 --threads 1,2 --rows 2000000 --reps 5"
     "qwp-ingest-tls|qwp-ingest --window 128 --tls on --rows 500000 --reps 3"
     "qwp-ingest-rows|qwp-ingest --window 128 --rows 1000000,8000000 --reps 3"
-    "qwp-latency|qwp-latency --rate 100000,1000000,4000000,16000000 --batch-us 100,1000,10000 --duration-ms 500 --reps 3"
+    "qwp-latency|qwp-latency --batch-us 100,1000,10000 --rate 100000,1000000,4000000,16000000 --duration-ms 500 --reps 3"
+    "window-1ms|qwp-ingest --window 1,8,32,128 --frame-bytes 64k,256k --rows 500k --reps 3 --netem delay_1ms"
+    "window-10ms|qwp-ingest --window 1,8,32,128 --frame-bytes 64k,256k --rows 500k --reps 3 --netem delay_10ms"
     "bridge|bridge --rows 100,1000 --reps 3"
     "bridge-paced|bridge --rows 100 --rate 2000 --updates 4000 --reps 3"
   )
+  reports=()
   for r in "${runs[@]}"; do
     name="${r%%|*}"
     read -r -a args <<<"${r#*|}"
+    args=("${args[@]//_/ }")  # "delay_1ms" is one argument: "delay 1ms"
     echo "== $name: qwire-perf ${args[*]}" >&2
     plot=()
-    [ "$name" = qwp-latency ] && plot=(--plot "$out/qwp-latency.png")
+    case "$name" in
+      qwp-latency) plot=(--plot "$out/qwp-latency.png" --plot-metric "latency us p99") ;;
+      window-*) plot=(--plot "$out/$name.png") ;;
+    esac
     "$perf" "${args[@]}" --quiet --json "$out/$name.json" "${plot[@]}" >"$out/$name.txt"
+    reports+=("$out/$name.json")
   done
-  python3 "$root/tools/perf_report.py" "$out"/*.json >"$out/report.md"
+  python3 "$root/tools/perf_report.py" "${reports[@]}" >"$out/report.md"
   echo "wrote $out/report.md" >&2
   exit 0
 fi

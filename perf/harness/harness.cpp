@@ -103,6 +103,8 @@ result<cli> parse_args(int argc, const char* const* argv, std::string* why) {
             c.csv = v;
         } else if (name == "plot") {
             c.plot = v;
+        } else if (name == "plot-metric") {
+            c.plot_metric = v;
         } else if (name == "netem") {
             c.netem = v;
         } else if (name == "conf") {
@@ -282,8 +284,17 @@ std::string gnuplot_script(const report& r, const std::string& metric, const std
     o << "set terminal pngcairo size 900,540 noenhanced\n"
       << "set output " << http::json_quote(png) << "\n"
       << "set title " << http::json_quote("qwire-perf " + r.scenario + ": " + metric) << "\n"
-      << "set key bottom right\nset grid\nset logscale x 2\nset yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\n";
-    if (rows.empty()) return o.str() + "plot 0 title 'no data'\n";
+      << "set key bottom right\nset grid\nset logscale x 2\nset offsets 0, 0, graph 0.1, 0\n";
+    if (rows.empty()) return o.str() + "set yrange [0:*]\nplot 0 title 'no data'\n";
+    // Figures over more than two decades (latency once a rate outruns the
+    // batching) on a log scale, so that the small ones still show.
+    double lo = 0, hi = 0;
+    for (const auto* m : rows) {
+        const double v = m->value.median;
+        if (v > 0 && (lo == 0 || v < lo)) lo = v;
+        hi = std::max(hi, v);
+    }
+    o << (lo > 0 && hi / lo > 100 ? "set logscale y 10\n" : "set yrange [0:*]\n");
     o << "set xlabel " << http::json_quote(rows.front()->where.front().first) << "\nset ylabel " << http::json_quote(metric) << "\n";
     std::map<std::string, std::vector<const measurement*>> lines;
     for (const auto* m : rows) {

@@ -27,6 +27,7 @@ struct cli {
     int repetitions = 5;
     int warmup = 1;
     std::string json, csv, plot;
+    std::string plot_metric;   // --plot-metric: what --plot draws (default: the scenario's first figure)
     std::string netem;         // "delay 1ms loss 0.1%": run across a veth pair
     std::string conf;          // a real peer instead of the built-in one
     std::string peer;          // --peer javakdb: KX's Java client timed beside qwire
@@ -36,7 +37,7 @@ struct cli {
 };
 
 // Parses `qwire-perf SCENARIO [--knob v1,v2,...] ... [--reps N] [--warmup N]
-// [--json F] [--csv F] [--plot F.png] [--netem "..."] [--conf "..."]
+// [--json F] [--csv F] [--plot F.png] [--plot-metric M] [--netem "..."] [--conf "..."]
 // [--pin CPU] [--peer javakdb]`.
 // Any other --name takes a comma-separated list and becomes a knob. *why
 // says what was wrong.

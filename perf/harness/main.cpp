@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -26,7 +27,7 @@ int usage(const std::string& why, bool asked = false) {
     FILE* out = asked ? stdout : stderr;
     if (!why.empty()) std::fprintf(stderr, "qwire-perf: %s\n", why.c_str());
     std::fprintf(out, "usage: qwire-perf SCENARIO [--knob v1,v2,...] [--reps N] [--warmup N] [--json F] [--csv F] "
-                         "[--plot F.png] [--conf STR] [--netem \"delay 1ms\"] [--pin CPU] [--peer javakdb] [--quiet]\n"
+                         "[--plot F.png] [--plot-metric M] [--conf STR] [--netem \"delay 1ms\"] [--pin CPU] [--peer javakdb] [--quiet]\n"
                          "--peer javakdb (kdb-codec, kdb-query): KX's Java client in the same run, its classpath in "
                          "QWIRE_JAVAKDB_CLASSPATH (tools/perf.sh sets it)\nscenarios:\n");
     for (const auto& s : scenarios()) {
@@ -114,7 +115,12 @@ int main(int argc, char** argv) {
     if (!args->json.empty() && !write_file(args->json, to_json(rep))) return 1;
     if (!args->csv.empty() && !write_file(args->csv, to_csv(rep))) return 1;
     if (!args->plot.empty() && !rep.rows.empty()) {
-        auto p = plot(rep, rep.rows.front().metric, args->plot);
+        const std::string metric = args->plot_metric.empty() ? rep.rows.front().metric : args->plot_metric;
+        if (std::none_of(rep.rows.begin(), rep.rows.end(), [&](const measurement& m) { return m.metric == metric; })) {
+            std::fprintf(stderr, "qwire-perf: --plot-metric: %s measured no '%s'\n", args->scenario.c_str(), metric.c_str());
+            return 2;
+        }
+        auto p = plot(rep, metric, args->plot);
         if (!p) {
             std::fprintf(stderr, "qwire-perf: gnuplot failed (%s); is gnuplot-nox installed?\n", p.error().message().c_str());
             return 1;

@@ -148,3 +148,23 @@ TEST_CASE("perf harness: --peer names javakdb, the one peer it can time") {
     CHECK_FALSE(parse({"kdb-codec", "--peer", "kdb"}, &why));
     CHECK(why == "--peer: the peer qwire-perf can time is javakdb, not 'kdb'");
 }
+
+TEST_CASE("perf harness: a plot whose figures span more than two decades gets a log y axis") {
+    report r;
+    r.scenario = "qwp-latency";
+    auto row = [](std::string x, double v) {
+        measurement m;
+        m.where = {{"batch-us", x}};
+        m.metric = "latency us p99";
+        m.value = summarize({v});
+        return m;
+    };
+    r.rows = {row("100", 300), row("1000", 1200)};
+    std::string gp = gnuplot_script(r, "latency us p99", "l.png");
+    CHECK(gp.find("set yrange [0:*]") != std::string::npos);
+    CHECK(gp.find("logscale y") == std::string::npos);
+    r.rows.push_back(row("10000", 90000));
+    gp = gnuplot_script(r, "latency us p99", "l.png");
+    CHECK(gp.find("set logscale y 10") != std::string::npos);
+    CHECK(gp.find("set yrange [0:*]") == std::string::npos);
+}
