@@ -1,5 +1,6 @@
 #include <qwire/core/reactor.hpp>
 
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -343,6 +344,10 @@ bool reactor::spin_for_completions() {
             rc = io_uring_submit(&ring_);
         check_enter(rc, "io_uring_enter");
         if (io_uring_cq_ready(&ring_) > 0) return true;
+        // The thread that would produce our event may have been woken onto
+        // this CPU (the scheduler puts a wakee beside its waker): let it run,
+        // or this spin would hold it off for the whole window.
+        ::sched_yield();
     } while (clock::now() < until);
     return false;
 }
