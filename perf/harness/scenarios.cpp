@@ -4,6 +4,7 @@
 #include "delay_relay.hpp"
 
 #include <qwire/core/timer.hpp>
+#include <qwire/core/unique_function.hpp>
 #include <qwire/core/when_all.hpp>
 #include <qwire/io/socket_stream.hpp>
 #include <qwire/io/tcp.hpp>
@@ -463,6 +464,61 @@ double thread_cpu_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+// What one client thread of a scenario does: `run(i)` is run i (warm-ups
+// first), `close` ends its connections; both on the thread's reactor.
+struct client_thread {
+    unique_function<std::error_code(int)> run;
+    unique_function<void()> close = [] {};
+};
+
+// Client threads with a reactor each (options ro): open(w, r) connects
+// thread w once; then every run starts on all of them at once. Per run, the
+// wall seconds from the start to the last thread done and the CPU seconds
+// the threads spent in it (summed); the first error, if any.
+struct thread_runs {
+    std::vector<double> wall, cpu;
+    std::error_code failed;
+};
+thread_runs run_on_threads(std::size_t threads, int runs, const reactor::options& ro,
+                           const std::function<result<client_thread>(std::size_t, reactor&)>& open) {
+    std::vector<std::error_code> failed(threads);
+    std::vector<double> cpu(threads);
+    std::barrier sync_point(static_cast<std::ptrdiff_t>(threads + 1));
+    auto work = [&](std::size_t w) {
+        reactor r(ro);
+        auto c = open(w, r);
+        if (!c) failed[w] = c.error().code();
+        sync_point.arrive_and_wait();  // connected (or failed)
+        for (int run = 0; run < runs; ++run) {
+            sync_point.arrive_and_wait();  // go
+            if (!failed[w]) {
+                const double c0 = thread_cpu_seconds();
+                failed[w] = c->run(run);
+                cpu[w] = thread_cpu_seconds() - c0;
+            }
+            sync_point.arrive_and_wait();  // done
+        }
+        if (c) c->close();
+    };
+    std::vector<std::thread> pool;
+    for (std::size_t w = 0; w < threads; ++w) pool.emplace_back(work, w);
+    thread_runs out;
+    sync_point.arrive_and_wait();
+    for (int run = 0; run < runs; ++run) {
+        sync_point.arrive_and_wait();
+        const auto t0 = clk::now();
+        sync_point.arrive_and_wait();
+        out.wall.push_back(std::chrono::duration<double>(clk::now() - t0).count());
+        double sum = 0;
+        for (double x : cpu) sum += x;
+        out.cpu.push_back(sum);
+    }
+    for (auto& th : pool) th.join();
+    for (const auto& e : failed)
+        if (e && !out.failed) out.failed = e;
+    return out;
+}
+
 result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx) {
     const cli& args = ctx.args;
     const std::size_t rows = size_knob(s, "rows", 1'000'000);
@@ -556,34 +612,28 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
     }
     const std::size_t rss_before_kib = server_process::rss_kib("VmRSS:");
 
-    // One worker per sender thread: it connects, then runs when the main
-    // thread says go, as many times as there are runs.
+    // Sender threads, each with `connections` senders on its reactor.
     const std::size_t senders_total = threads * connections;
     const std::size_t per = rows / senders_total;
-    const int runs = args.warmup + args.repetitions;
     struct worker {
-        std::error_code failed;
         std::uint64_t bytes = 0;  // on the wire, last run
-        double cpu = 0;           // thread CPU seconds, last run
         std::vector<double> acks_us;
     };
     std::vector<worker> workers(threads);
-    std::barrier sync_point(static_cast<std::ptrdiff_t>(threads + 1));
-    auto work = [&](std::size_t w) {
-        worker& me = workers[w];
-        reactor r;
-        std::vector<qwp::sender> senders;
-        for (std::size_t i = 0; i < connections && !me.failed; ++i) {
+    auto open = [&](std::size_t w, reactor& r) -> result<client_thread> {
+        auto senders = std::make_shared<std::vector<qwp::sender>>();
+        for (std::size_t i = 0; i < connections; ++i) {
             const std::size_t k = w * connections + i;
             const std::string one = sf == "off" ? conf
                                                 : conf + "sf_dir=" + sf_dir.path + ";sender_id=c" + std::to_string(k) +
                                                       ";sf_durability=" + sf + ";sf_sync_interval_millis=100;";
             auto c = r.block_on(qwp::sender::connect(one));
-            if (!c) me.failed = c.error().code();
-            else senders.push_back(std::move(*c));
+            if (!c) return c.error();
+            senders->push_back(std::move(*c));
         }
-        sync_point.arrive_and_wait();  // connected (or failed)
-        auto drive = [&](qwp::sender& snd, std::size_t first, std::size_t count) -> task<result<void>> {
+        worker& me = workers[w];
+        auto drive = [&me, &t, rows_per_frame, sync_every](qwp::sender& snd, std::size_t first,
+                                                            std::size_t count) -> task<result<void>> {
             std::size_t frames = 0;
             for (std::size_t from = 0; from < count; from += rows_per_frame) {
                 const std::size_t at = (first + from) % t.sym.size();
@@ -603,54 +653,39 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
             me.acks_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - a).count());
             co_return y;
         };
-        for (int run = 0; run < runs; ++run) {
-            sync_point.arrive_and_wait();  // go
-            if (!me.failed) {
-                if (run == args.warmup) me.acks_us.clear();
-                std::uint64_t before = 0;
-                for (auto& x : senders) before += x.counters().bytes;
-                const double c0 = thread_cpu_seconds();
-                std::vector<task<result<void>>> all;
-                for (std::size_t i = 0; i < senders.size(); ++i)
-                    all.push_back(drive(senders[i], (w * connections + i) * per, per));
-                for (auto& x : r.block_on(when_all(std::move(all))))
-                    if (!x && !me.failed) me.failed = x.error().code();
-                me.cpu = thread_cpu_seconds() - c0;
-                std::uint64_t after = 0;
-                for (auto& x : senders) after += x.counters().bytes;
-                me.bytes = after - before;
-            }
-            sync_point.arrive_and_wait();  // done
-        }
-        for (auto& x : senders) (void)r.block_on(x.close());
+        client_thread c;
+        c.run = [&r, &me, &args, senders, drive, w, connections, per](int run) -> std::error_code {
+            if (run == args.warmup) me.acks_us.clear();
+            std::uint64_t before = 0;
+            for (auto& x : *senders) before += x.counters().bytes;
+            std::vector<task<result<void>>> all;
+            for (std::size_t i = 0; i < senders->size(); ++i) all.push_back(drive((*senders)[i], (w * connections + i) * per, per));
+            std::error_code failed;
+            for (auto& x : r.block_on(when_all(std::move(all))))
+                if (!x && !failed) failed = x.error().code();
+            std::uint64_t after = 0;
+            for (auto& x : *senders) after += x.counters().bytes;
+            me.bytes = after - before;
+            return failed;
+        };
+        c.close = [&r, senders] {
+            for (auto& x : *senders) (void)r.block_on(x.close());
+        };
+        return c;
     };
-    std::vector<std::thread> pool;
-    for (std::size_t w = 0; w < threads; ++w) pool.emplace_back(work, w);
-    sync_point.arrive_and_wait();
-    std::vector<double> rows_s, mb_s, cpu_per_m;
-    std::uint64_t wire_bytes = 0;
-    const double rows_sent = static_cast<double>(per * senders_total);
-    for (int run = 0; run < runs; ++run) {
-        sync_point.arrive_and_wait();
-        const auto t0 = clk::now();
-        sync_point.arrive_and_wait();
-        const double secs = std::chrono::duration<double>(clk::now() - t0).count();
-        wire_bytes = 0;
-        double cpu = 0;
-        for (const auto& w : workers) {
-            wire_bytes += w.bytes;
-            cpu += w.cpu;
-        }
-        if (run < args.warmup) continue;
-        rows_s.push_back(rows_sent / secs);
-        mb_s.push_back(static_cast<double>(wire_bytes) / secs / 1e6);
-        cpu_per_m.push_back(cpu / rows_sent * 1e6);
-    }
-    for (auto& th : pool) th.join();
-    std::vector<double> acks_us;
+    const auto done = run_on_threads(threads, args.warmup + args.repetitions, {}, open);
+    if (done.failed) return done.failed;
+    std::vector<double> rows_s, mb_s, cpu_per_m, acks_us;
+    std::uint64_t wire_bytes = 0;  // of the last run
     for (const auto& w : workers) {
-        if (w.failed) return w.failed;
+        wire_bytes += w.bytes;
         acks_us.insert(acks_us.end(), w.acks_us.begin(), w.acks_us.end());
+    }
+    const double rows_sent = static_cast<double>(per * senders_total);
+    for (std::size_t run = static_cast<std::size_t>(args.warmup); run < done.wall.size(); ++run) {
+        rows_s.push_back(rows_sent / done.wall[run]);
+        mb_s.push_back(static_cast<double>(wire_bytes) / done.wall[run] / 1e6);
+        cpu_per_m.push_back(done.cpu[run] / rows_sent * 1e6);
     }
     const std::size_t rss_peak_kib = server_process::rss_kib("VmHWM:");
     // The ceiling: a raw TCP loop moving the same bytes on the same path
@@ -914,78 +949,55 @@ result<std::vector<measurement>> kdb_query(const setting& s, const context& ctx)
             port = relay->port();
         }
     }
-    // One worker per client thread (a reactor and `connections`
-    // connections of its own), started together for every run.
+    // Client threads, each with `connections` connections on its reactor.
     const std::size_t threads = std::max<std::size_t>(1, size_knob(s, "threads", 1));
     const std::size_t per = queries / (connections * threads);
-    const int runs = args.warmup + args.repetitions;
-    struct worker {
-        std::error_code failed;
-        double cpu = 0;  // thread CPU seconds, last run
-        std::vector<double> batch_us;
-    };
-    std::vector<worker> workers(threads);
-    std::barrier sync_point(static_cast<std::ptrdiff_t>(threads + 1));
-    auto work = [&](std::size_t w) {
-        worker& me = workers[w];
-        reactor r(ro);
-        std::vector<kdb::connection> conns;
-        for (std::size_t i = 0; i < connections && !me.failed; ++i) {
+    std::vector<std::vector<double>> batches(threads);  // each thread's batch round trips, us
+    auto open = [&](std::size_t w, reactor& r) -> result<client_thread> {
+        auto conns = std::make_shared<std::vector<kdb::connection>>();
+        for (std::size_t i = 0; i < connections; ++i) {
             auto c = r.block_on(kdb::connection::connect_tcp(host, port));
-            if (!c) me.failed = c.error().code();
-            else conns.push_back(std::move(*c));
+            if (!c) return c.error();
+            conns->push_back(std::move(*c));
         }
-        const kdb::k q = kdb::new_long(42);
-        sync_point.arrive_and_wait();  // connected (or failed)
-        auto drive = [&](kdb::connection& c, std::size_t n) -> task<result<void>> {
+        std::vector<double>& batch_us = batches[w];
+        auto drive = [&batch_us, outstanding](kdb::connection& c, std::size_t n) -> task<result<void>> {
+            const kdb::k q = kdb::new_long(42);
             for (std::size_t done = 0; done < n; done += outstanding) {
                 std::vector<task<result<kdb::k>>> batch;
                 for (std::size_t i = 0; i < std::min(outstanding, n - done); ++i) batch.push_back(c.query(q));
                 const auto t0 = clk::now();
                 auto rs = co_await when_all(std::move(batch));
-                me.batch_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
+                batch_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
                 for (auto& x : rs)
                     if (!x) co_return x.error();
             }
             co_return result<void>{};
         };
-        for (int run = 0; run < runs; ++run) {
-            sync_point.arrive_and_wait();  // go
-            if (!me.failed) {
-                if (run == args.warmup) me.batch_us.clear();
-                const double c0 = thread_cpu_seconds();
-                std::vector<task<result<void>>> all;
-                for (auto& c : conns) all.push_back(drive(c, per));
-                for (auto& x : r.block_on(when_all(std::move(all))))
-                    if (!x && !me.failed) me.failed = x.error().code();
-                me.cpu = thread_cpu_seconds() - c0;
-            }
-            sync_point.arrive_and_wait();  // done
-        }
-        for (auto& c : conns) c.close();
+        client_thread c;
+        c.run = [&r, &batch_us, &args, conns, drive, per](int run) -> std::error_code {
+            if (run == args.warmup) batch_us.clear();
+            std::vector<task<result<void>>> all;
+            for (auto& x : *conns) all.push_back(drive(x, per));
+            std::error_code failed;
+            for (auto& x : r.block_on(when_all(std::move(all))))
+                if (!x && !failed) failed = x.error().code();
+            return failed;
+        };
+        c.close = [conns] {
+            for (auto& x : *conns) x.close();
+        };
+        return c;
     };
-    std::vector<std::thread> pool;
-    for (std::size_t w = 0; w < threads; ++w) pool.emplace_back(work, w);
-    sync_point.arrive_and_wait();
+    const auto done = run_on_threads(threads, args.warmup + args.repetitions, ro, open);
+    if (done.failed) return done.failed;
     const double sent = static_cast<double>(per * connections * threads);
-    std::vector<double> qps, cpu_us;
-    for (int run = 0; run < runs; ++run) {
-        sync_point.arrive_and_wait();
-        const auto t0 = clk::now();
-        sync_point.arrive_and_wait();
-        const double secs = std::chrono::duration<double>(clk::now() - t0).count();
-        double cpu = 0;
-        for (const auto& w : workers) cpu += w.cpu;
-        if (run < args.warmup) continue;
-        qps.push_back(sent / secs);
-        cpu_us.push_back(cpu / sent * 1e6);
+    std::vector<double> qps, cpu_us, batch_us;
+    for (std::size_t run = static_cast<std::size_t>(args.warmup); run < done.wall.size(); ++run) {
+        qps.push_back(sent / done.wall[run]);
+        cpu_us.push_back(done.cpu[run] / sent * 1e6);
     }
-    for (auto& th : pool) th.join();
-    std::vector<double> batch_us;
-    for (const auto& w : workers) {
-        if (w.failed) return w.failed;
-        batch_us.insert(batch_us.end(), w.batch_us.begin(), w.batch_us.end());
-    }
+    for (const auto& b : batches) batch_us.insert(batch_us.end(), b.begin(), b.end());
     std::vector<measurement> out{figure(s, "queries/s", qps), figure(s, "client CPU us per query", cpu_us, {}, {}, false)};
     const double floor = args.conf.empty() && !ctx.net && !relay ? raw_rtt_us(17, 20000, spin) : 0;
     out.push_back(figure(s, "round trip us p50", {percentile(batch_us, 0.5)}, {}, {}, false));
