@@ -343,6 +343,7 @@ bool reactor::spin_for_completions() {
         else if (io_uring_sq_ready(&ring_) > 0)
             rc = io_uring_submit(&ring_);
         check_enter(rc, "io_uring_enter");
+        ++spin_polls_;
         if (io_uring_cq_ready(&ring_) > 0) return true;
         // The thread that would produce our event may have been woken onto
         // this CPU (the scheduler puts a wakee beside its waker): let it run,

@@ -117,6 +117,9 @@ public:
     std::size_t poll();
     // Makes run() return. Any thread.
     void stop();
+    // Polls made while spinning (options::busy_poll) so far: how much of the
+    // spin finds nothing, for tuning it.
+    std::uint64_t spin_polls() const noexcept { return spin_polls_; }
 
     // Runs the reactor until t completes and returns its value.
     template <class T>
@@ -242,6 +245,7 @@ private:
     io_uring ring_{};
     bool defer_taskrun_ = false;
     std::chrono::nanoseconds busy_poll_{0};
+    std::uint64_t spin_polls_ = 0;
     bool shutting_down_ = false;
     bool turning_ = false;
     bool wakeup_pending_ = false;
