@@ -225,7 +225,10 @@ std::map<std::string, std::vector<double>> named_values(java_process& p) {
 result<std::vector<measurement>> kdb_codec(const setting& s, const context& ctx) {
     const cli& args = ctx.args;
     const std::size_t rows = size_knob(s, "rows", 1'000'000);
-    const bool repetitive = value_of(s, "data", "random") == "repetitive";
+    const std::string data = value_of(s, "data", "random");
+    if (data != "random" && data != "repetitive")
+        return error(std::make_error_code(std::errc::invalid_argument), "knob data: random or repetitive, not '" + data + "'");
+    const bool repetitive = data == "repetitive";
     const std::string types = value_of(s, "types", "");
     kdb::k t;
     if (repetitive) {
@@ -528,7 +531,10 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
     // Sender threads, each with a reactor of its own and `connections`
     // connections: how ingest scales past one core.
     const std::size_t threads = std::max<std::size_t>(1, size_knob(s, "threads", 1));
-    const bool tls = value_of(s, "tls", "off") == "on";
+    const std::string tls_knob = value_of(s, "tls", "off");
+    if (tls_knob != "on" && tls_knob != "off")
+        return error(std::make_error_code(std::errc::invalid_argument), "knob tls: on or off, not '" + tls_knob + "'");
+    const bool tls = tls_knob == "on";
     // Frames between blocking syncs; 0: one sync at the end of the run (the
     // pipeline still commits whenever the window fills with deferred
     // frames). A sync drains the pipeline, so a period shorter than the
@@ -1593,11 +1599,11 @@ const std::vector<scenario>& scenarios() {
          {"size", "rounds", "bulk-bytes"}, reactor_scenario},
         {"qwp-encode", "QWP chunk encoding vs memcpy", {"rows", "symbols"}, qwp_encode},
         {"qwp-ingest", "QWP end to end into the built-in test server or --conf",
-         {"window", "frame-bytes", "connections", "threads", "tls", "rows", "sync-every", "sf"}, qwp_ingest},
+         {"window", "frame-bytes", "connections", "threads", "tls", "rows", "sync-every", "sf"}, qwp_ingest, {"tls", "sf"}},
         {"qwp-latency", "row arrival to server OK at a paced rate (rows/s), each batch committed when full or after batch-us",
          {"batch-us", "rate", "batch-rows", "duration-ms"}, qwp_latency},
         {"kdb-codec", "kdb+ encode/decode/compress/decompress vs memcpy (types as q type letters, data=random|repetitive)",
-         {"rows", "symbols", "types", "data"}, kdb_codec},
+         {"rows", "symbols", "types", "data"}, kdb_codec, {"types", "data"}},
         {"kdb-tick", "publish rate and publish-to-receive latency through the built-in tickerplant (rows per update)",
          {"rows", "updates", "rate", "feed-thread", "spin-us"}, kdb_tick},
         {"kdb-query", "kdb+ sync queries into the built-in server or --conf host:port",
@@ -1611,7 +1617,12 @@ const std::vector<scenario>& scenarios() {
 
 std::string check_knobs(const scenario& sc, const cli& args) {
     for (const auto& k : args.knobs) {
-        if (std::find(sc.knobs.begin(), sc.knobs.end(), k.name) != sc.knobs.end()) continue;
+        if (std::find(sc.knobs.begin(), sc.knobs.end(), k.name) != sc.knobs.end()) {
+            if (std::find(sc.words.begin(), sc.words.end(), k.name) != sc.words.end()) continue;
+            for (const auto& v : k.values)
+                if (!parse_size(v)) return "--" + k.name + ": '" + v + "' is not a number (sizes may end in k, m or g)";
+            continue;
+        }
         std::string known;
         for (auto n : sc.knobs) known += (known.empty() ? "--" : ", --") + std::string(n);
         return std::string(sc.name) + " has no knob --" + k.name + " (its knobs: " + known + ")";

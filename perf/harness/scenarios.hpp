@@ -27,12 +27,14 @@ struct scenario {
     std::string_view about;
     std::vector<std::string_view> knobs;  // the first is the natural x axis
     std::function<result<std::vector<measurement>>(const setting&, const context&)> run;
+    std::vector<std::string_view> words = {};  // knobs that take words; every other one takes numbers (sizes)
 };
 
 const std::vector<scenario>& scenarios();
 const scenario* find_scenario(std::string_view name);
-// Empty when every knob of args is one the scenario has; else what is wrong
-// (a misspelt knob would otherwise run the default and label it wrongly).
+// Empty when every knob of args is one the scenario has and every value of
+// a numeric knob is a number; else what is wrong (a misspelt knob or a
+// malformed value would otherwise run the default and label it wrongly).
 std::string check_knobs(const scenario& sc, const cli& args);
 
 }  // namespace qwire::perf

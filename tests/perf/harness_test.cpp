@@ -168,3 +168,20 @@ TEST_CASE("perf harness: a plot whose figures span more than two decades gets a 
     CHECK(gp.find("set logscale y 10") != std::string::npos);
     CHECK(gp.find("set yrange [0:*]") == std::string::npos);
 }
+
+TEST_CASE("perf harness: a numeric knob's malformed value is an error naming the knob, before anything runs") {
+    const scenario* sc = find_scenario("kdb-query");
+    REQUIRE(sc);
+    auto bad = parse({"kdb-query", "--spin-us", "0,abc"});
+    REQUIRE(bad);
+    CHECK(check_knobs(*sc, *bad) == "--spin-us: 'abc' is not a number (sizes may end in k, m or g)");
+    auto ok = parse({"kdb-query", "--spin-us", "0,200", "--queries", "20k"});
+    REQUIRE(ok);
+    CHECK(check_knobs(*sc, *ok).empty());
+    // Knobs that take words are left to their scenario.
+    const scenario* codec = find_scenario("kdb-codec");
+    REQUIRE(codec);
+    auto words = parse({"kdb-codec", "--data", "random,repetitive", "--types", "spjf"});
+    REQUIRE(words);
+    CHECK(check_knobs(*codec, *words).empty());
+}
