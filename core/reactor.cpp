@@ -317,8 +317,10 @@ std::size_t reactor::turn(bool may_block) {
     // plain ring gets its completions posted without us, so a busy-polling
     // caller with nothing to submit just peeks at the CQ.
     int rc = 0;
-    if (block && busy_poll_.count() > 0 && spin_for_completions()) block = false;
-    if (block)
+    if (block && busy_poll_.count() > 0 && spin_for_completions()) {
+        // The spin's last poll submitted everything and collected what is
+        // ready: no second trip into the kernel.
+    } else if (block)
         rc = io_uring_submit_and_wait(&ring_, 1);
     else if (defer_taskrun_)
         rc = io_uring_submit_and_get_events(&ring_);
