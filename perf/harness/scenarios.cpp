@@ -387,6 +387,15 @@ double raw_tcp_mbs(std::size_t bytes, std::optional<std::chrono::nanoseconds> re
     return connected && secs > 0 ? static_cast<double>(bytes) / secs / 1e6 : 0;
 }
 
+// A memory line of /proc/PID/status (VmRSS:, VmHWM:) in KiB; this process
+// when pid is 0.
+std::size_t status_kib(const char* key, pid_t pid = 0) {
+    std::ifstream f(pid ? "/proc/" + std::to_string(pid) + "/status" : std::string("/proc/self/status"));
+    for (std::string line; std::getline(f, line);)
+        if (line.rfind(key, 0) == 0) return std::strtoull(line.c_str() + std::strlen(key), nullptr, 10);
+    return 0;
+}
+
 // A QWP test server in a child process of its own, so that its memory is
 // not the sender's: the peak RSS of each side is then read separately.
 // Forked before the scenario builds its rows (the child would otherwise map
@@ -404,7 +413,7 @@ public:
             ::close(stop[1]);
             std::uint32_t reply[2] = {0, 0};  // port, RSS at start in KiB
             try {
-                reply[1] = static_cast<std::uint32_t>(rss_kib("VmRSS:"));
+                reply[1] = static_cast<std::uint32_t>(status_kib("VmRSS:"));
                 qwp::test_server_thread srv(o);
                 reply[0] = srv.server().port();
                 (void)!::write(ready[1], reply, sizeof reply);
@@ -435,16 +444,8 @@ public:
     std::uint16_t port() const noexcept { return port_; }
     // Peak resident bytes the server added since it started.
     double peak_growth_bytes() const {
-        const std::size_t hwm = rss_kib("VmHWM:", pid_);
+        const std::size_t hwm = status_kib("VmHWM:", pid_);
         return hwm > start_kib_ ? static_cast<double>(hwm - start_kib_) * 1024 : 0;
-    }
-
-    // A line of /proc/PID/status in KiB (this process when pid is 0).
-    static std::size_t rss_kib(const char* key, pid_t pid = 0) {
-        std::ifstream f(pid ? "/proc/" + std::to_string(pid) + "/status" : std::string("/proc/self/status"));
-        for (std::string line; std::getline(f, line);)
-            if (line.rfind(key, 0) == 0) return std::strtoull(line.c_str() + std::strlen(key), nullptr, 10);
-        return 0;
     }
 
 private:
@@ -616,13 +617,13 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
         std::ofstream clear("/proc/self/clear_refs");
         clear << "5";
     }
-    const std::size_t rss_before_kib = server_process::rss_kib("VmRSS:");
+    const std::size_t rss_before_kib = status_kib("VmRSS:");
 
     // Sender threads, each with `connections` senders on its reactor.
     const std::size_t senders_total = threads * connections;
     const std::size_t per = rows / senders_total;
     struct worker {
-        std::uint64_t bytes = 0;  // on the wire, last run
+        std::vector<std::uint64_t> bytes;  // on the wire, per run
         std::vector<double> acks_us;
     };
     std::vector<worker> workers(threads);
@@ -671,7 +672,7 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
                 if (!x && !failed) failed = x.error().code();
             std::uint64_t after = 0;
             for (auto& x : *senders) after += x.counters().bytes;
-            me.bytes = after - before;
+            me.bytes.push_back(after - before);
             return failed;
         };
         c.close = [&r, senders] {
@@ -682,18 +683,18 @@ result<std::vector<measurement>> qwp_ingest(const setting& s, const context& ctx
     const auto done = run_on_threads(threads, args.warmup + args.repetitions, {}, open);
     if (done.failed) return done.failed;
     std::vector<double> rows_s, mb_s, cpu_per_m, acks_us;
-    std::uint64_t wire_bytes = 0;  // of the last run
-    for (const auto& w : workers) {
-        wire_bytes += w.bytes;
-        acks_us.insert(acks_us.end(), w.acks_us.begin(), w.acks_us.end());
-    }
+    for (const auto& w : workers) acks_us.insert(acks_us.end(), w.acks_us.begin(), w.acks_us.end());
+    std::uint64_t wire_bytes = 0;  // of the run in hand (the last one for the ceiling)
     const double rows_sent = static_cast<double>(per * senders_total);
-    for (std::size_t run = static_cast<std::size_t>(args.warmup); run < done.wall.size(); ++run) {
+    for (std::size_t run = 0; run < done.wall.size(); ++run) {
+        wire_bytes = 0;
+        for (const auto& w : workers) wire_bytes += w.bytes[run];
+        if (run < static_cast<std::size_t>(args.warmup)) continue;
         rows_s.push_back(rows_sent / done.wall[run]);
         mb_s.push_back(static_cast<double>(wire_bytes) / done.wall[run] / 1e6);
         cpu_per_m.push_back(done.cpu[run] / rows_sent * 1e6);
     }
-    const std::size_t rss_peak_kib = server_process::rss_kib("VmHWM:");
+    const std::size_t rss_peak_kib = status_kib("VmHWM:");
     // The ceiling: a raw TCP loop moving the same bytes on the same path
     // (loopback, or through the same relay), one connection. Not measured
     // for TLS, a --conf server, a netem namespace or several threads.
